@@ -1,0 +1,29 @@
+// A validation result: what the readiness report is made of.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace firstboot {
+
+enum class CheckSeverity { required, warning };
+enum class CheckStatus { pass, warn, fail, skipped };
+
+const char* to_string(CheckSeverity severity);
+const char* to_string(CheckStatus status);
+CheckStatus check_status_from_string(const std::string& text);
+
+struct CheckResult {
+  std::string id;      // "ssl.cert.mail.example.com", "mail.smtp.starttls"
+  std::string module;  // "ssl"
+  CheckSeverity severity = CheckSeverity::required;
+  CheckStatus status = CheckStatus::pass;
+  std::string detail;  // one line: what was seen
+  std::string hint;    // one line: how to fix it (when not passing)
+  double duration_ms = 0;
+};
+
+// True when no required check failed (and none was skipped for a failure).
+bool all_required_pass(const std::vector<CheckResult>& checks);
+
+}  // namespace firstboot
