@@ -23,6 +23,14 @@ struct CheckResult {
   double duration_ms = 0;
 };
 
+// A passing required check, to be filled in.
+inline CheckResult make_check(std::string id, std::string module) {
+  CheckResult c;
+  c.id = std::move(id);
+  c.module = std::move(module);
+  return c;
+}
+
 // True when no required check failed (and none was skipped for a failure).
 bool all_required_pass(const std::vector<CheckResult>& checks);
 

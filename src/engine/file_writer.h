@@ -29,6 +29,10 @@ struct FileEvent {
   FileChange change;
   std::string diff;  // short unified-style diff for plan output; empty for secrets and binary data
   bool secret = false;
+  // What the replaced file had, so a rollback restores it exactly.
+  mode_t previous_mode = 0;
+  uid_t previous_uid = static_cast<uid_t>(-1);
+  gid_t previous_gid = static_cast<gid_t>(-1);
 };
 
 class FileWriter {
@@ -64,7 +68,13 @@ class FileWriter {
   // Number of files created, updated or removed.
   std::size_t changed_count() const;
 
+  // Called once, just before the first real change on disk (the runner marks the module
+  // in progress in the journal then, so a run that changes nothing writes nothing at all).
+  void on_first_change(std::function<void()> hook) { first_change_hook_ = std::move(hook); }
+
  private:
+  void about_to_change();
+
   void backup(const std::filesystem::path& path);
   std::filesystem::path backup_path(const std::filesystem::path& path) const;
 
@@ -72,6 +82,7 @@ class FileWriter {
   std::string run_id_;
   bool dry_run_;
   std::vector<FileEvent> events_;
+  std::function<void()> first_change_hook_;
 };
 
 // Reads a whole file; throws Error with the path on failure.

@@ -24,14 +24,14 @@ struct StepTiming {
 
 struct ModuleRecord {
   ModuleState state = ModuleState::pending;
-  std::string profile_digest;   // the profile this state is for
+  std::string profile_digest;  // the profile this state is for
   std::string engine_version;
-  std::string started_at;       // ISO 8601 UTC
+  std::string started_at;  // ISO 8601 UTC
   std::string finished_at;
   double duration_ms = 0;
   std::vector<StepTiming> steps;
   std::vector<CheckResult> checks;
-  std::string error;            // why it failed, or why it was skipped
+  std::string error;  // why it failed, or why it was skipped
   std::size_t files_changed = 0;
   std::vector<std::string> services_changed;
 };

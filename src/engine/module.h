@@ -30,11 +30,11 @@ class Store;
 struct ProfileIssue;
 
 struct ModuleInfo {
-  std::string name;                   // "ssl"
-  int order = 0;                      // 7: tie-breaker between modules with no dependency
+  std::string name;                    // "ssl"
+  int order = 0;                       // 7: tie-breaker between modules with no dependency
   std::vector<std::string> requires_;  // capabilities needed from other modules
   std::vector<std::string> provides;   // capabilities offered, e.g. "tls-certificates"
-  std::string summary;                // one line for `firstboot plan` and docs
+  std::string summary;                 // one line for `firstboot plan` and docs
 };
 
 class ModuleContext;
@@ -61,8 +61,8 @@ class Module {
 class ModuleContext {
  public:
   ModuleContext(const Profile& profile, const Layout& layout, FileWriter& files,
-                ServiceSupervisor& services, const TemplateRenderer& templates,
-                spdlog::logger& log, std::function<Store&()> store, bool dry_run);
+                ServiceSupervisor& services, const TemplateRenderer& templates, spdlog::logger& log,
+                std::function<Store&()> store, bool dry_run);
 
   const Profile& profile;
   const Layout& layout;

@@ -43,7 +43,9 @@ class Store {
 };
 
 // Opens the store the profile names (sqlite under layout.state_dir(), or a postgresql:// URL).
+// read_only (plan mode): never creates or writes anything; a missing database reads as empty.
 // Throws Error when it cannot be opened.
-std::unique_ptr<Store> open_store(const Profile& profile, const Layout& layout);
+std::unique_ptr<Store> open_store(const Profile& profile, const Layout& layout,
+                                  bool read_only = false);
 
 }  // namespace firstboot

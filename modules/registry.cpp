@@ -1,0 +1,13 @@
+#include "registry.h"
+
+#include "ssl/ssl_module.h"
+
+namespace firstboot {
+
+std::vector<std::unique_ptr<Module>> all_modules() {
+  std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(make_ssl_module());
+  return modules;
+}
+
+}  // namespace firstboot

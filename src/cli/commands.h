@@ -1,0 +1,29 @@
+// The firstboot commands, one function each; main.cpp only parses arguments.
+// Each returns the process exit code: 0 ok, 1 a module or check failed, 2 bad usage or profile.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace firstboot::cli {
+
+struct TargetOptions {
+  std::string sandbox;  // --sandbox DIR
+  std::string root;     // --root DIR
+};
+
+struct RunCommand {
+  std::string profile;
+  TargetOptions target;
+  std::optional<std::string> only;
+  bool force = false;
+  bool dry_run = false;  // `plan`
+};
+
+int run(const RunCommand& cmd);
+int check_profile(const std::string& file);
+int status(const TargetOptions& target, bool json, bool wait, int timeout_seconds);
+int stop(const TargetOptions& target);
+int analyze(const TargetOptions& target);
+
+}  // namespace firstboot::cli

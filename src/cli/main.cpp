@@ -1,0 +1,73 @@
+// firstboot: provisions a complete mail server from a profile. See README.md for the commands.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+#include "engine/error.h"
+#include "engine/runner.h"
+
+int main(int argc, char** argv) {
+  using namespace firstboot;
+  CLI::App app{"firstboot: turn a fresh machine into a complete, secure mail server"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "firstboot " + engine_version());
+
+  cli::RunCommand run_cmd;
+  auto add_target = [](CLI::App* sub, cli::TargetOptions& t) {
+    auto* sandbox = sub->add_option("--sandbox", t.sandbox,
+                                    "everything under DIR, daemons as processes on loopback ports");
+    auto* root = sub->add_option("--root", t.root, "write an offline image tree, start nothing");
+    sandbox->excludes(root);
+  };
+  auto add_run_options = [&](CLI::App* sub) {
+    sub->add_option("--profile", run_cmd.profile, "the YAML profile to apply")->required();
+    add_target(sub, run_cmd.target);
+    sub->add_option("--only", run_cmd.only, "run just this module");
+    sub->add_flag("--force", run_cmd.force, "re-apply and re-validate even when nothing changed");
+  };
+  auto* run = app.add_subcommand("run", "apply a profile");
+  add_run_options(run);
+  auto* plan = app.add_subcommand("plan", "show what run would change, touching nothing");
+  add_run_options(plan);
+
+  std::string profile_file;
+  auto* check = app.add_subcommand("check-profile", "validate a profile (exit 2 when bad)");
+  check->add_option("file", profile_file, "profile")->required();
+
+  cli::TargetOptions target;
+  bool json = false, wait = false;
+  int timeout = 300;
+  auto* status = app.add_subcommand("status", "every module's state and check results");
+  add_target(status, target);
+  status->add_flag("--json", json, "machine-readable output");
+  status->add_flag("--wait", wait, "wait until everything required passes");
+  status->add_option("--timeout", timeout, "seconds to wait with --wait")
+      ->check(CLI::Range(0, 86400));
+
+  auto* stop = app.add_subcommand("stop", "stop the daemons of a sandbox");
+  add_target(stop, target);
+  auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
+  add_target(analyze, target);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (*run) return cli::run(run_cmd);
+    if (*plan) {
+      run_cmd.dry_run = true;
+      return cli::run(run_cmd);
+    }
+    if (*check) return cli::check_profile(profile_file);
+    if (*status) return cli::status(target, json, wait, timeout);
+    if (*stop) return cli::stop(target);
+    if (*analyze) return cli::analyze(target);
+  } catch (const std::exception& e) {
+    std::cerr << "firstboot: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
