@@ -44,6 +44,13 @@ Store& ModuleContext::store() {
   return store_();
 }
 
+bool ModuleContext::changed_in_this_run(const std::filesystem::path& path) const {
+  if (!run_changes_) return false;
+  for (auto& p : *run_changes_)
+    if (p == path) return true;
+  return false;
+}
+
 ModuleContext::Step::Step(ModuleContext& ctx, std::string name)
     : ctx_(ctx), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {}
 

@@ -102,6 +102,13 @@ class ModuleContext {
     double ms;
   };
   const std::vector<StepRecord>& steps() const { return steps_; }
+  // True when an earlier module changed this (mapped) file in this run, e.g. the ssl module
+  // installed a new certificate: the services that read it must reload.
+  bool changed_in_this_run(const std::filesystem::path& path) const;
+  void set_run_changes(const std::vector<std::filesystem::path>* changes) {
+    run_changes_ = changes;
+  }
+
   // Services this module started, restarted or reloaded in this run.
   std::vector<std::string> services_changed;
   // Convenience: ensure_running + records the action (and logs it).
@@ -109,6 +116,7 @@ class ModuleContext {
 
  private:
   std::function<Store&()> store_;
+  const std::vector<std::filesystem::path>* run_changes_ = nullptr;
   Ports ports_;
   std::vector<StepRecord> steps_;
 };

@@ -157,6 +157,7 @@ RunReport Runner::run(const Profile& profile, const RunOptions& options) {
   Journal journal(layout_.state_dir() / "journal.json");
   journal.load();
   std::string run_id = make_run_id();
+  run_changes_.clear();
 
   if (options.only) {
     bool known = std::any_of(modules_.begin(), modules_.end(),
@@ -243,6 +244,7 @@ ModuleOutcome Runner::run_module(Module& module, const Profile& profile, const R
 
   TemplateRenderer templates(data_dir() / "templates");
   ModuleContext ctx(profile, layout_, files, services_, templates, log, store_, options.dry_run);
+  ctx.set_run_changes(&run_changes_);
 
   bool needs_validate = true;
   try {
@@ -285,6 +287,8 @@ ModuleOutcome Runner::run_module(Module& module, const Profile& profile, const R
   }
   outcome.ms = ms_since(start);
   outcome.files = files.events();
+  for (auto& event : files.events())
+    if (event.change != FileChange::unchanged) run_changes_.push_back(event.path);
   outcome.services = ctx.services_changed;
 
   if (options.dry_run) return outcome;

@@ -72,6 +72,7 @@ class Runner {
   std::vector<Module*> modules_;
   ProgressFn progress_;
   std::function<Store&()> store_;
+  std::vector<std::filesystem::path> run_changes_;  // files changed by any module in this run
 };
 
 std::string engine_version();

@@ -153,6 +153,23 @@ TEST_F(RunnerFixture, ChangedProfileRevalidates) {
   EXPECT_EQ(ssl.validations, 2);
 }
 
+TEST_F(RunnerFixture, LaterModulesSeeEarlierChanges) {
+  struct Watcher : FakeModule {
+    using FakeModule::FakeModule;
+    bool saw = false;
+    void apply(ModuleContext& ctx) override {
+      saw = ctx.changed_in_this_run(ctx.path("/etc/ssl.conf"));
+      FakeModule::apply(ctx);
+    }
+  };
+  FakeModule ssl("ssl", 7, {}, {"tls"});
+  Watcher mail("mail", 9, {"tls"}, {});
+  ASSERT_TRUE(run({&ssl, &mail}).ok());
+  EXPECT_TRUE(mail.saw);
+  ASSERT_TRUE(run({&ssl, &mail}).ok());
+  EXPECT_FALSE(mail.saw);
+}
+
 TEST_F(RunnerFixture, PlanTouchesNothing) {
   FakeModule ssl("ssl", 7, {}, {"tls"});
   RunOptions plan;
