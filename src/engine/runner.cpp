@@ -6,7 +6,9 @@
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -224,6 +226,9 @@ ModuleOutcome Runner::run_module(Module& module, const Profile& profile, const R
   file_sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   auto console = std::make_shared<ProgressSink>(progress_, info.name);
   spdlog::logger log(info.name, {file_sink, console});
+  // On a real system the journal gets the same lines (`journalctl -t firstboot`).
+  if (layout_.target() == Target::system && sd_booted() > 0)
+    log.sinks().push_back(std::make_shared<spdlog::sinks::systemd_sink_mt>("firstboot"));
   log.set_level(spdlog::level::debug);
   file_sink->set_level(spdlog::level::debug);
 
