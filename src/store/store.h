@@ -24,6 +24,26 @@ struct DnsRecordRow {
   std::string purpose;  // "dkim", "spf", ... (free text for the onboarding checklist)
 };
 
+struct UserRow {
+  std::string address;        // "alice@example.com"
+  std::string password_hash;  // crypt(3), "$y$..."
+  std::uint64_t quota_bytes = 0;  // 0: unlimited
+};
+
+struct AliasRow {
+  std::string source;       // "postmaster@example.com"
+  std::string destination;  // one row per destination address
+};
+
+struct CertificateRow {
+  std::string host;           // "mail.example.com"
+  std::string source;         // "live" | "staged" | "self-signed"
+  std::string sha256;         // fingerprint of the DER certificate, hex
+  std::string not_after;      // ISO 8601 UTC
+  std::string fullchain_path; // system path (not mapped)
+  std::string key_path;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -40,6 +60,26 @@ class Store {
   virtual bool put_dns_records(const std::string& domain, const std::string& purpose_group,
                                const std::vector<DnsRecordRow>& rows) = 0;
   virtual std::vector<DnsRecordRow> dns_records(const std::string& domain) = 0;
+
+  // The mail data, replaced as a whole set from the profile; each returns true when anything
+  // changed (rows compared first: an unchanged set writes nothing).
+  virtual bool sync_domains(const std::vector<std::string>& names) = 0;
+  virtual bool sync_users(const std::vector<UserRow>& users) = 0;
+  virtual bool sync_aliases(const std::vector<AliasRow>& aliases) = 0;
+  virtual std::vector<std::string> domains() = 0;
+  virtual std::vector<UserRow> users() = 0;
+  virtual std::vector<AliasRow> aliases() = 0;
+  // The stored hash for one user (a password_file is read once; later runs keep this hash).
+  virtual std::optional<std::string> password_hash(const std::string& address) = 0;
+
+  virtual bool put_certificate(const CertificateRow& row) = 0;
+  virtual std::vector<CertificateRow> certificates() = 0;
+
+  // "sqlite" or "postgresql": which lookup driver Postfix and Dovecot use.
+  virtual std::string driver() const = 0;
+  // SQLite: the database file as the daemons see it (system path, e.g.
+  // /var/lib/firstboot/users.sqlite, mapped by the caller). PostgreSQL: the conninfo string.
+  virtual std::string location() const = 0;
 };
 
 // Opens the store the profile names (sqlite under layout.state_dir(), or a postgresql:// URL).
