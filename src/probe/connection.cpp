@@ -331,6 +331,18 @@ std::string Connection::read_exact(std::size_t n, Deadline deadline) {
   return out;
 }
 
+std::string Connection::read_to_end(Deadline deadline, std::size_t max_len) {
+  if (!s_ || s_->fd < 0) throw ProbeError(ProbeError::Kind::closed, "connection closed");
+  while (fill(deadline)) {
+    if (s_->buffer.size() > max_len)
+      throw ProbeError(ProbeError::Kind::protocol, "more than " + std::to_string(max_len) +
+                                                       " bytes from " + endpoint_.describe());
+  }
+  std::string out = std::move(s_->buffer);
+  s_->buffer.clear();
+  return out;
+}
+
 void Connection::close() { s_.reset(); }
 
 }  // namespace firstboot::probe

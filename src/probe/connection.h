@@ -63,6 +63,8 @@ class Connection {
   std::string read_line(Deadline deadline, std::size_t max_len = 64 * 1024);
   // Exactly n bytes.
   std::string read_exact(std::size_t n, Deadline deadline);
+  // Everything until the peer closes, at most max_len bytes (more is a protocol error).
+  std::string read_to_end(Deadline deadline, std::size_t max_len);
   const Endpoint& endpoint() const { return endpoint_; }
   void close();
 
