@@ -138,9 +138,9 @@ ProbeSpec smtp_probe(const std::shared_ptr<const CheckEnvironment>& env, const s
       {"ssl." + svc + ".expiry", "ssl", CheckSeverity::required,
        "renew the certificate (tls.source in the profile), then `firstboot run`"}};
   if (submission) {
-    spec.checks.push_back({p + "auth", "mail", CheckSeverity::required,
-                           "AUTH after STARTTLS must work: check Dovecot's auth socket for "
-                           "Postfix and the probe account"});
+    spec.checks.push_back({p + "auth-after-tls", "mail", CheckSeverity::required,
+                           "AUTH must be offered after STARTTLS: check smtpd_sasl_auth_enable "
+                           "and Dovecot's auth socket for Postfix"});
   }
   spec.run = [env, svc, port, submission, relay_mode, p](Deadline deadline, CheckSink& sink) {
     const MonitorConfig& c = env->config;
@@ -189,24 +189,13 @@ ProbeSpec smtp_probe(const std::shared_ptr<const CheckEnvironment>& env, const s
     sink.pass(p + "starttls", "STARTTLS: " + session.version + ", " + session.cipher);
     certificate_checks(*env, svc, session, sink);
     if (submission) {
+      // A real login is part of the round trip (each login costs a password hash).
       auto mechs = smtp.auth_mechanisms();
-      if (mechs.empty()) {
-        sink.fail(p + "auth", "AUTH is not offered after STARTTLS");
-      } else if (c.probe_address.empty()) {
-        sink.skip(p + "auth", "this mode has no probe account");
-      } else if (env->probe_password.empty()) {
-        sink.fail(p + "auth",
-                  "cannot read the probe account's password: " + env->probe_password_error,
-                  "run `firstboot run`: the mail module creates the probe account and " +
-                      c.probe_secret_file);
-      } else {
-        auto reply = smtp.auth_plain(c.probe_address, env->probe_password, deadline);
-        if (reply.code == 235)
-          sink.pass(p + "auth", "AUTH PLAIN as " + c.probe_address + " accepted (" +
-                                    fmt::format("{}", fmt::join(mechs, " ")) + ")");
-        else
-          sink.fail(p + "auth", "AUTH PLAIN as " + c.probe_address + ": " + reply.summary());
-      }
+      if (mechs.empty())
+        sink.fail(p + "auth-after-tls", "AUTH is not offered after STARTTLS");
+      else
+        sink.pass(p + "auth-after-tls",
+                  fmt::format("AUTH {} offered after STARTTLS", fmt::join(mechs, " ")));
     }
     smtp.quit(deadline);
     tls_version_check(c, p + "tls-version", session.version, port, true, false, deadline, sink);
@@ -271,14 +260,15 @@ ProbeSpec imap_probe(const std::shared_ptr<const CheckEnvironment>& env) {
        "set disable_plaintext_auth = yes (Dovecot announces LOGINDISABLED)"},
       {"mail.imap.starttls", "mail", CheckSeverity::required,
        "STARTTLS must work: check ssl_cert/ssl_key in Dovecot's config"},
-      {"mail.imap.tls-version", "mail", CheckSeverity::required, "set ssl_min_protocol = TLSv1.2"},
-      {"mail.imap.login", "mail", CheckSeverity::required,
-       "the probe account must log in: run `firstboot run` to recreate it"}};
+      {"mail.imap.tls-version", "mail", CheckSeverity::required, "set ssl_min_protocol = TLSv1.2"}};
   spec.run = [env](Deadline deadline, CheckSink& sink) {
     const MonitorConfig& c = env->config;
     auto imap = [&] {
       try {
-        return probe::ImapClient::connect({c.listen_address, c.ports.imap, ""}, deadline);
+        // From the "outside" address: Dovecot treats a client on its own address as secure and
+        // would allow plaintext LOGIN to it, which says nothing about real clients.
+        return probe::ImapClient::connect({c.listen_address, c.ports.imap, c.outside_address},
+                                          deadline);
       } catch (const ProbeError& e) {
         sink.fail("mail.imap.banner", e.what());
         throw;
@@ -302,18 +292,6 @@ ProbeSpec imap_probe(const std::shared_ptr<const CheckEnvironment>& env) {
     }
     const auto session = imap.connection().tls_session();
     sink.pass("mail.imap.starttls", "STARTTLS: " + session.version + ", " + session.cipher);
-    if (c.probe_address.empty()) {
-      sink.skip("mail.imap.login", "this mode has no probe account");
-    } else if (env->probe_password.empty()) {
-      sink.fail("mail.imap.login",
-                "cannot read the probe account's password: " + env->probe_password_error);
-    } else {
-      auto r = imap.login(c.probe_address, env->probe_password, deadline);
-      if (r.ok())
-        sink.pass("mail.imap.login", "LOGIN as " + c.probe_address + " over TLS");
-      else
-        sink.fail("mail.imap.login", "LOGIN as " + c.probe_address + ": " + r.summary());
-    }
     imap.logout(deadline);
     tls_version_check(c, "mail.imap.tls-version", session.version, c.ports.imap, false, true,
                       deadline, sink);
@@ -492,6 +470,11 @@ ProbeSpec roundtrip_probe(const std::shared_ptr<const CheckEnvironment>& env) {
                          "a message did not go from submission to the mailbox: read the mail log "
                          "(" +
                              c.maillog_file + ")"});
+  spec.checks.push_back({"mail.imap.login", "mail", CheckSeverity::required,
+                         "the probe account must log in over IMAP: `firstboot run` recreates it"});
+  spec.checks.push_back({"mail.submission.auth", "mail", CheckSeverity::required,
+                         "AUTH as the probe account must work on submission: check Dovecot's "
+                         "auth socket for Postfix; `firstboot run` recreates the account"});
   const MonitoredDomain* domain = c.domains.empty() ? nullptr : &c.domains.front();
   spec.checks.push_back({"mail.dkim.signed", "mail", CheckSeverity::required,
                          "OpenDKIM did not sign: check the milter settings in main.cf and that "
@@ -521,9 +504,11 @@ ProbeSpec roundtrip_probe(const std::shared_ptr<const CheckEnvironment>& env) {
         auto client = probe::ImapClient::connect({c.listen_address, c.ports.imap, ""}, deadline);
         client.starttls(modern_tls(c), deadline);
         auto r = client.login(c.probe_address, env->probe_password, deadline);
-        if (!r.ok())
-          throw ProbeError(ProbeError::Kind::protocol,
-                           "IMAP LOGIN as " + c.probe_address + ": " + r.summary());
+        if (!r.ok()) {
+          sink.fail("mail.imap.login", "LOGIN as " + c.probe_address + ": " + r.summary());
+          throw ProbeError(ProbeError::Kind::protocol, "the probe account cannot log in");
+        }
+        sink.pass("mail.imap.login", "LOGIN as " + c.probe_address + " over TLS");
         client.select("INBOX", deadline);
         return client;
       } catch (const ProbeError& e) {
@@ -551,9 +536,12 @@ ProbeSpec roundtrip_probe(const std::shared_ptr<const CheckEnvironment>& env) {
       smtp.ehlo("firstboot-probe.invalid", deadline);
       smtp.starttls(modern_tls(c), "firstboot-probe.invalid", deadline);
       auto auth = smtp.auth_plain(c.probe_address, env->probe_password, deadline);
-      if (auth.code != 235)
-        throw ProbeError(ProbeError::Kind::protocol,
-                         "AUTH as " + c.probe_address + ": " + auth.summary());
+      if (auth.code != 235) {
+        sink.fail("mail.submission.auth",
+                  "AUTH PLAIN as " + c.probe_address + ": " + auth.summary());
+        throw ProbeError(ProbeError::Kind::protocol, "AUTH refused");
+      }
+      sink.pass("mail.submission.auth", "AUTH PLAIN as " + c.probe_address + " after STARTTLS");
       auto sent = smtp.send(
           c.probe_address, {c.probe_address},
           probe_message(c, c.probe_address, c.probe_address, message_id, date_now()), deadline);
