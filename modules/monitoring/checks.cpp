@@ -45,7 +45,7 @@ std::string module_of_service(const std::string& name) {
       {"prometheus", "monitoring"}};
   for (auto& [prefix, module] : prefixes)
     if (name.rfind(prefix, 0) == 0) return module;
-  return "system";
+  return "monitoring";  // the host's own services: watched by monitoring
 }
 
 std::pair<std::uint64_t, std::uint64_t> parse_meminfo(const std::string& text) {

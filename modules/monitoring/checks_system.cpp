@@ -38,9 +38,9 @@ void add_system_probes(const std::shared_ptr<const CheckEnvironment>& env,
   ProbeSpec host;
   host.name = "host resources";
   host.timeout = env->timeout;
-  host.checks = {{"system.disk", "system", CheckSeverity::required,
+  host.checks = {{"system.disk", "monitoring", CheckSeverity::required,
                   "free disk space: old logs, the mail queue (`postqueue -p`) or mailboxes"},
-                 {"system.memory", "system", CheckSeverity::required,
+                 {"system.memory", "monitoring", CheckSeverity::required,
                   "free memory: stop what you do not need, or add memory"},
                  {"mail.queue", "mail", CheckSeverity::warning,
                   "read the deferred reasons with `postqueue -p` (or `mailq`) and the mail log"}};
@@ -106,7 +106,7 @@ void add_system_probes(const std::shared_ptr<const CheckEnvironment>& env,
   ProbeSpec outbound;
   outbound.name = "outbound port 25";
   outbound.timeout = env->outbound_timeout;
-  outbound.checks = {{"system.outbound-smtp", "system", CheckSeverity::warning,
+  outbound.checks = {{"system.outbound-smtp", "monitoring", CheckSeverity::warning,
                       c.mode == "relay"
                           ? "the smarthost port is blocked: ask the provider or use another port"
                           : "outbound port 25 is blocked: ask the provider to open it, or use "

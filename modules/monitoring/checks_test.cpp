@@ -44,7 +44,7 @@ TEST(CheckDecisionsTest, ExpiryTlsAndServices) {
   EXPECT_EQ(module_of_service("opendkim-ed25519"), "mail");
   EXPECT_EQ(module_of_service("named"), "dns");
   EXPECT_EQ(module_of_service("node-exporter"), "monitoring");
-  EXPECT_EQ(module_of_service("something"), "system");
+  EXPECT_EQ(module_of_service("something"), "monitoring");
 }
 
 // Port 1 on loopback: nothing listens there, so every probe fails at once with the reason.
