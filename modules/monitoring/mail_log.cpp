@@ -123,4 +123,24 @@ std::optional<DeliveryLine> find_delivery(const std::filesystem::path& file,
   return last;
 }
 
+std::vector<DeliveryLine> recent_deliveries(const std::filesystem::path& file,
+                                            std::size_t max_bytes) {
+  std::vector<DeliveryLine> out;
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return out;
+  auto size = static_cast<std::size_t>(in.tellg());
+  std::size_t start = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(start));
+  std::string data(size - start, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  std::size_t pos = start == 0 ? 0 : data.find('\n') + 1;  // skip a partial first line
+  while (pos < data.size()) {
+    auto nl = data.find('\n', pos);
+    if (nl == std::string::npos) break;  // a line still being written
+    if (auto d = parse_delivery_line(data.substr(pos, nl - pos))) out.push_back(*d);
+    pos = nl + 1;
+  }
+  return out;
+}
+
 }  // namespace firstboot

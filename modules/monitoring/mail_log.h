@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace firstboot {
 
@@ -37,5 +38,9 @@ void scan_mail_log(const std::filesystem::path& file, DeliveryCounts& counts,
 std::optional<DeliveryLine> find_delivery(const std::filesystem::path& file,
                                           const std::string& queue_id,
                                           std::size_t max_bytes = 4u << 20);
+
+// Every delivery line within the last max_bytes of the log, oldest first.
+std::vector<DeliveryLine> recent_deliveries(const std::filesystem::path& file,
+                                            std::size_t max_bytes = 256u << 10);
 
 }  // namespace firstboot

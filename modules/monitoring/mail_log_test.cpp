@@ -87,6 +87,19 @@ TEST(MailLogTest, FindsTheLastLineOfOneMessage) {
   EXPECT_FALSE(find_delivery(dir / "missing.log", "4XyZ2bcdEFg"));
 }
 
+TEST(MailLogTest, RecentDeliveriesSkipPartialLines) {
+  firstboot::testing::ScratchDir dir;
+  auto log = dir / "mail.log";
+  append(log, std::string(kSent) + "\n" + kOther + "\n" + kDeferred + "\n" + kBounced);
+  auto recent = recent_deliveries(log);
+  ASSERT_EQ(recent.size(), 2u);  // the bounce line is not finished yet
+  EXPECT_EQ(recent.back().status, "deferred");
+  // A window that starts inside a line drops that line.
+  auto tail = recent_deliveries(log, std::string(kDeferred).size() + std::string(kBounced).size());
+  ASSERT_EQ(tail.size(), 0u);
+  EXPECT_TRUE(recent_deliveries(dir / "missing.log").empty());
+}
+
 TEST(MailQueueTest, CountsFilesPerQueueAndTheOldest) {
   firstboot::testing::ScratchDir dir;
   auto q = dir.path();

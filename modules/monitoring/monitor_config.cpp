@@ -85,6 +85,7 @@ std::string MonitorConfig::to_json() const {
             {"probe_secret_file", probe_secret_file},
             {"relay_host", relay_host},
             {"relay_port", relay_port},
+            {"relay_username", relay_username},
             {"interval_seconds", interval_seconds},
             {"services", services},
             {"postfix_config_dir", postfix_config_dir},
@@ -125,6 +126,7 @@ MonitorConfig MonitorConfig::from_json(const std::string& text) {
     c.probe_secret_file = str(j, "probe_secret_file");
     c.relay_host = str(j, "relay_host");
     c.relay_port = j.contains("relay_port") ? j.at("relay_port").get<int>() : 0;
+    c.relay_username = str(j, "relay_username");
     c.interval_seconds = j.contains("interval_seconds") ? j.at("interval_seconds").get<int>() : 900;
     c.services = strings(j, "services");
     c.postfix_config_dir = str(j, "postfix_config_dir");
@@ -212,6 +214,7 @@ MonitorConfig build_monitor_config(const Profile& profile, const Layout& layout,
   if (profile.relay) {
     c.relay_host = profile.relay->host;
     c.relay_port = profile.relay->port;
+    c.relay_username = profile.relay->username;
   }
   c.interval_seconds = profile.monitoring.interval_seconds;
   c.services = expected_services(profile);

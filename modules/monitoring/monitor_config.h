@@ -48,6 +48,7 @@ struct MonitorConfig {
   std::string probe_secret_file;  // mapped
   std::string relay_host;
   int relay_port = 0;
+  std::string relay_username;
   int interval_seconds = 900;
   std::vector<std::string> services;    // supervisor names expected to run
   std::string postfix_config_dir;       // mapped
