@@ -79,7 +79,8 @@ void add_dns_probes(const std::shared_ptr<const CheckEnvironment>& env,
                    : "publish the records printed by `firstboot dns-records` at your DNS provider";
   for (auto& domain : c.domains) {
     // The checks this domain gets: the mail records always, others when planned.
-    std::vector<std::string> kinds = {"spf", "dmarc", "caa"};  // CAA only when planned
+    // CAA is planned only for ACME certificates; other records join below when planned.
+    std::vector<std::string> kinds = {"spf", "dmarc"};
     if (c.mode != "relay") kinds.insert(kinds.begin(), "mx");
     if (c.mode != "relay") kinds.push_back("mta-sts");
     for (auto& s : domain.dkim) kinds.push_back("dkim." + s.selector);
@@ -87,7 +88,9 @@ void add_dns_probes(const std::shared_ptr<const CheckEnvironment>& env,
     for (auto& r : c.dns_records)
       // The SOA serial changes with every zone update: its presence is what matters, and any
       // other record answering proves the zone is served.
-      if (lower(r.domain) == lower(domain.name) && upper(r.type) != "SOA") rows.push_back(r);
+      // DS lives in the parent zone, not on this server.
+      if (lower(r.domain) == lower(domain.name) && upper(r.type) != "SOA" && upper(r.type) != "DS")
+        rows.push_back(r);
     for (auto& r : rows) {
       std::string k = kind_of(r);
       if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
