@@ -110,11 +110,13 @@ class Checker {
     std::error_code ec;
     auto status = fs::status(resolved, ec);
     if (ec || !fs::exists(status)) {
-      add(pointer,
-          "file not found: " + printable(resolved.string(), 200) +
-              (fs::path(*value).is_relative() ? " (relative to the profile's directory)" : ""));
+      // The path as written: the profile's directory is known to whoever reads the message.
+      add(pointer, "file not found: " + printable(*value, 200) +
+                       (fs::path(*value).is_relative()
+                            ? " (a relative path is read from the profile's directory)"
+                            : ""));
     } else if (!fs::is_regular_file(status)) {
-      add(pointer, printable(resolved.string(), 200) + " is not a regular file");
+      add(pointer, printable(*value, 200) + " is not a regular file");
     }
   }
 
@@ -165,7 +167,7 @@ class Checker {
       return;
     }
     if ((mode_ == "full" || mode_ == "local") && (!users || users->empty()) && present("/mode"))
-      add(users ? "/users" : "/mode", "mode " + mode_ + " needs at least one user (users:)");
+      add(users ? "/users" : "/mode", mode_ + " needs at least one user (users:)");
     if (!users) return;
     std::map<std::string, std::string> seen;
     for (std::size_t i = 0; i < users->size(); ++i) {
@@ -313,12 +315,12 @@ class Checker {
   void check_relay() {
     bool has_relay = present("/relay");
     if (mode_ == "relay" && !has_relay && present("/mode")) {
-      add("/mode", "mode relay needs a relay: section (host, port, username, password_file)");
+      add("/mode", "relay needs a relay: section (host, port, username, password_file)");
       return;
     }
     if (!has_relay) return;
     if (mode_ != "relay" && !mode_.empty()) {
-      add("/relay", "relay: is only used with mode relay (this profile has mode " + mode_ + ")");
+      add("/relay", "is only used with mode relay (this profile has mode " + mode_ + ")");
       return;
     }
     check_with("/relay/host", host_problem);

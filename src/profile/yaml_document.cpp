@@ -108,7 +108,8 @@ class JsonBuilder : public YAML::EventHandler {
     if (expecting_key()) {
       fatal_here(mark, "a mapping key is missing or empty");
     }
-    Slot slot = take_slot(mark);
+    // yaml-cpp marks an empty value where the next token starts; its key is the better place.
+    Slot slot = take_slot(mark, true);
     if (slot.target) *slot.target = nullptr;
   }
 
@@ -139,14 +140,14 @@ class JsonBuilder : public YAML::EventHandler {
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(mark, tag, anchor, false);
+                       YAML::EmitterStyle::value style) override {
+    open(mark, tag, anchor, false, style);
   }
   void OnSequenceEnd() override { stack_.pop_back(); }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(mark, tag, anchor, true);
+                  YAML::EmitterStyle::value style) override {
+    open(mark, tag, anchor, true, style);
   }
   void OnMapEnd() override { stack_.pop_back(); }
 
@@ -206,8 +207,9 @@ class JsonBuilder : public YAML::EventHandler {
     }
   }
 
-  Slot take_slot(const YAML::Mark& mark) {
+  Slot take_slot(const YAML::Mark& mark, bool at_key = false) {
     SourcePosition position = to_position(mark);
+    if (at_key && !stack_.empty() && stack_.back().is_map) position = stack_.back().key_position;
     if (stack_.empty()) {
       doc_.sources.add("", "", position, SourcePosition{});
       return Slot{&root_, "", ""};
@@ -231,12 +233,16 @@ class JsonBuilder : public YAML::EventHandler {
   }
 
   void check_tag(const YAML::Mark& mark, const std::string& tag, const Slot& slot) {
-    if (tag != "?" && tag != "!")
-      issue(slot.pointer, slot.field, to_position(mark),
-            "explicit YAML tags (" + printable(tag) + ") are not supported");
+    if (tag == "?" || tag == "!") return;
+    std::string shown = tag;
+    const std::string core = "tag:yaml.org,2002:";
+    if (shown.rfind(core, 0) == 0) shown = "!!" + shown.substr(core.size());
+    issue(slot.pointer, slot.field, to_position(mark),
+          "explicit YAML tags (" + printable(shown) + ") are not supported");
   }
 
-  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, bool is_map) {
+  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, bool is_map,
+            YAML::EmitterStyle::value style) {
     count(mark, anchor);
     if (expecting_key())
       fatal_here(mark, "a mapping key must be a plain value, not a " +
@@ -244,7 +250,9 @@ class JsonBuilder : public YAML::EventHandler {
     if (stack_.size() >= static_cast<std::size_t>(kMaxProfileDepth))
       fatal_here(mark,
                  "the profile nests deeper than " + std::to_string(kMaxProfileDepth) + " levels");
-    Slot slot = take_slot(mark);
+    // A block mapping or list "starts" at its first entry, on the line after its key; problems
+    // with it as a whole are better shown at the key.
+    Slot slot = take_slot(mark, style == YAML::EmitterStyle::Block);
     if (slot.target) {
       check_tag(mark, tag, slot);
       *slot.target = is_map ? json::object() : json::array();
