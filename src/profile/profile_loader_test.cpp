@@ -406,5 +406,60 @@ extra: 1
   EXPECT_TRUE(find_issue(loaded, "extra"));
 }
 
+TEST(ProfileValues, WindowsLineEndsAndByteOrderMarkAreAccepted) {
+  std::string crlf = "\xef\xbb\xbf" + replace_all(kMinimal, "\n", "\r\n");
+  LoadedProfile loaded = load_text(crlf);
+  ASSERT_TRUE(loaded.profile) << all_issues(loaded);
+  EXPECT_EQ(loaded.profile->hostname, "mail.example.com");
+  EXPECT_EQ(loaded.profile->digest, load_text(kMinimal).profile->digest);
+  // A carriage return inside a value is still a control character.
+  LoadedProfile cr =
+      load_text(replace_all(kMinimal, "mail.example.com", "\"mail.example.com\\r\""));
+  ASSERT_EQ(cr.issues.size(), 1U) << all_issues(cr);
+  EXPECT_EQ(cr.issues[0].field, "hostname");
+}
+
+TEST(ProfileValues, TabsAfterTheIndentationAreFine) {
+  LoadedProfile loaded = load_text(replace_all(kMinimal, "mode: local", "mode:\tlocal\t# tabs"));
+  EXPECT_TRUE(loaded.profile) << all_issues(loaded);
+  LoadedProfile blank = load_text(replace_all(kMinimal, "mode: local\n", "mode: local\n  \t\n"));
+  ASSERT_EQ(blank.issues.size(), 1U) << all_issues(blank);
+  EXPECT_EQ(blank.issues[0].format(),
+            "p.yaml:4:3: a tab is used for indentation; YAML indents with spaces");
+}
+
+TEST(ProfileValues, LongValuesAreCutBeforeAnyCheck) {
+  std::string huge(200000, 'a');
+  LoadedProfile loaded =
+      load_text(replace_all(kMinimal, "hostname: mail.example.com", "hostname: " + huge));
+  ASSERT_EQ(loaded.issues.size(), 1U) << all_issues(loaded);
+  EXPECT_EQ(loaded.issues[0].format(),
+            "p.yaml:1:11: hostname: is 200000 bytes long; values are limited to 1024 bytes");
+  // At the limit, every check (schema patterns included) copes with the length.
+  std::string label(63, 'a');
+  std::string name;
+  while (name.size() + label.size() + 1 < 1024) name += label + ".";
+  name += "com";
+  LoadedProfile at_limit =
+      load_text(replace_all(kMinimal, "hostname: mail.example.com", "hostname: " + name));
+  ASSERT_FALSE(at_limit.profile);
+  EXPECT_EQ(at_limit.issues[0].field, "hostname");
+  std::string path(1000, 'p');
+  LoadedProfile long_path =
+      load_text(replace_all(kMinimal, "  - address: alice@example.com\n",
+                            "  - address: alice@example.com\n    password_file: /" + path + "\n"));
+  ASSERT_FALSE(long_path.profile);
+  EXPECT_EQ(long_path.issues[0].field, "users[0].password_file");
+}
+
+TEST(ProfileValues, ReportedIssuesAreCapped) {
+  std::string text = std::string(kMinimal) + "aliases:\n";
+  for (int i = 0; i < 500; ++i)
+    text += "  - {from: a" + std::to_string(i) + "@example.com, to: [x@example.com]}\n";
+  LoadedProfile loaded = load_text(text);
+  ASSERT_EQ(loaded.issues.size(), 101U);
+  EXPECT_EQ(loaded.issues.back().message, "400 more problem(s) not shown");
+}
+
 }  // namespace
 }  // namespace firstboot

@@ -135,6 +135,9 @@ class JsonBuilder : public YAML::EventHandler {
       issue(slot.pointer, slot.field, to_position(mark),
             "is " + std::to_string(value.size()) + " bytes long; values are limited to " +
                 std::to_string(kMaxScalarBytes) + " bytes");
+      // Only the reported prefix goes on: no later check ever sees a huge string.
+      *slot.target = value.substr(0, kMaxScalarBytes);
+      return;
     }
     *slot.target = tag == "?" ? resolve_plain(value) : json(value);
   }
@@ -369,6 +372,7 @@ bool check_raw_text(const std::string& text, YamlDocument& doc) {
   while (start <= text.size()) {
     auto end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
+    // yaml-cpp refuses a tab even on an otherwise blank line; say why, at the tab.
     for (std::size_t i = start; i < end && (text[i] == ' ' || text[i] == '\t'); ++i) {
       if (text[i] == '\t') {
         doc.issues.push_back(
@@ -392,9 +396,17 @@ YamlDocument parse_yaml_document(const std::string& text) {
     doc.fatal = true;
     return doc;
   }
+  // CRLF line ends become LF (positions stay the same); a byte order mark is dropped.
+  std::string normalized;
+  normalized.reserve(text.size());
+  std::size_t from = text.rfind("\xef\xbb\xbf", 0) == 0 ? 3 : 0;
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    normalized += text[i];
+  }
   JsonBuilder builder(doc);
   try {
-    std::istringstream in(text);
+    std::istringstream in(normalized);
     YAML::Parser parser(in);
     // A second document is refused by the builder as soon as it starts.
     for (int i = 0; i < 2 && parser.HandleNextDocument(builder); ++i) {
