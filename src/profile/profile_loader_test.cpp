@@ -452,6 +452,28 @@ TEST(ProfileValues, LongValuesAreCutBeforeAnyCheck) {
   EXPECT_EQ(long_path.issues[0].field, "users[0].password_file");
 }
 
+TEST(ProfileAliases, ChainsAndCyclesThatDeliverPass) {
+  std::string text = std::string(kMinimal) + "aliases:\n";
+  // A chain of 200 aliases ending at a user, and a cycle with a way out.
+  for (int i = 0; i < 200; ++i)
+    text += "  - {from: c" + std::to_string(i) + "@example.com, to: [" +
+            (i == 199 ? std::string("alice") : "c" + std::to_string(i + 1)) + "@example.com]}\n";
+  text += "  - {from: a@example.com, to: [b@example.com]}\n";
+  text += "  - {from: b@example.com, to: [a@example.com, friend@example.org]}\n";
+  LoadedProfile loaded = load_text(text);
+  EXPECT_TRUE(loaded.profile) << all_issues(loaded);
+}
+
+TEST(ProfileAliases, ABrokenTargetIsReportedOnce) {
+  std::string text = std::string(kMinimal) +
+                     "aliases:\n"
+                     "  - {from: a@example.com, to: [b@example.com]}\n"
+                     "  - {from: b@example.com, to: [nobody@example.com]}\n";
+  LoadedProfile loaded = load_text(text);
+  ASSERT_EQ(loaded.issues.size(), 1U) << all_issues(loaded);
+  EXPECT_EQ(loaded.issues[0].field, "aliases[1].to[0]");
+}
+
 TEST(ProfileValues, ReportedIssuesAreCapped) {
   std::string text = std::string(kMinimal) + "aliases:\n";
   for (int i = 0; i < 500; ++i)

@@ -291,21 +291,28 @@ class Checker {
 
   // An alias whose every path leads back to aliases (a loop) never delivers.
   void check_alias_loops() {
-    std::map<std::string, int> state;  // 0 unknown, 1 visiting, 2 delivers, 3 loops only
-    std::function<bool(const std::string&, int)> delivers = [&](const std::string& a, int depth) {
-      if (!alias_targets_.count(a)) return true;  // a user or an external address
-      int& s = state[a];
-      if (s == 2) return true;
-      if (s == 1 || s == 3 || depth > 64) return false;
-      s = 1;
-      bool ok = false;
-      for (auto& t : alias_targets_[a]) ok = delivers(t, depth + 1) || ok;
-      state[a] = ok ? 2 : 3;
-      return ok;
-    };
+    // Which aliases reach a mailbox or an outside address? Walk backwards from those that do.
+    // An alias whose targets were all reported already counts as reaching, so as not to blame
+    // the aliases pointing at it a second time.
+    std::map<std::string, std::vector<std::string>> pointed_at_by;
+    std::set<std::string> reaches;
+    std::vector<std::string> queue;
     for (auto& [alias, targets] : alias_targets_) {
-      if (targets.empty()) continue;  // its targets were reported already
-      if (!delivers(alias, 0))
+      bool direct = targets.empty();
+      for (auto& t : targets) {
+        if (alias_targets_.count(t))
+          pointed_at_by[t].push_back(alias);
+        else
+          direct = true;
+      }
+      if (direct && reaches.insert(alias).second) queue.push_back(alias);
+    }
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      for (auto& source : pointed_at_by[queue[i]])
+        if (reaches.insert(source).second) queue.push_back(source);
+    }
+    for (auto& [alias, targets] : alias_targets_) {
+      if (!reaches.count(alias))
         add(alias_pointer_[alias], "alias " + quote(alias) +
                                        " only leads to aliases that lead back to it (a loop); "
                                        "mail to it would never be delivered");

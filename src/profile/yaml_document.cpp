@@ -127,17 +127,18 @@ class JsonBuilder : public YAML::EventHandler {
     Slot slot = take_slot(mark);
     if (!slot.target) return;
     check_tag(mark, tag, slot);
-    if (has_control_chars(value)) {
-      issue(slot.pointer, slot.field, to_position(mark),
-            "contains a control character (\"" + printable(value) +
-                "\"); control characters are not allowed in any value");
-    } else if (value.size() > kMaxScalarBytes) {
+    if (value.size() > kMaxScalarBytes) {
       issue(slot.pointer, slot.field, to_position(mark),
             "is " + std::to_string(value.size()) + " bytes long; values are limited to " +
                 std::to_string(kMaxScalarBytes) + " bytes");
       // Only the reported prefix goes on: no later check ever sees a huge string.
       *slot.target = value.substr(0, kMaxScalarBytes);
       return;
+    }
+    if (has_control_chars(value)) {
+      issue(slot.pointer, slot.field, to_position(mark),
+            "contains a control character (\"" + printable(value) +
+                "\"); control characters are not allowed in any value");
     }
     *slot.target = tag == "?" ? resolve_plain(value) : json(value);
   }
