@@ -120,8 +120,8 @@ DnsClient::DnsClient(const ServerAddress& server, std::chrono::milliseconds time
   } else {
     impl_->res = ldns_resolver_new();
     bool v6 = server.host.find(':') != std::string::npos;
-    RdfPtr addr(ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A,
-                                     server.host.c_str()));
+    RdfPtr addr(
+        ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, server.host.c_str()));
     if (!addr || ldns_resolver_push_nameserver(impl_->res, addr.get()) != LDNS_STATUS_OK) {
       impl_->setup_error = "bad server address " + server.host;
       return;
@@ -170,14 +170,13 @@ Answer DnsClient::query(const std::string& fqdn, const std::string& type, bool d
     a.error = "rcode " + std::to_string(static_cast<int>(rcode));
     return a;
   }
-  RrListPtr answers(ldns_pkt_rr_list_by_name_and_type(pkt.get(), name.get(), t,
-                                                      LDNS_SECTION_ANSWER));
+  RrListPtr answers(
+      ldns_pkt_rr_list_by_name_and_type(pkt.get(), name.get(), t, LDNS_SECTION_ANSWER));
   if (answers) {
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(answers.get()); ++i)
       a.values.push_back(normalized(ldns_rr_list_rr(answers.get(), i)));
   }
-  RrListPtr sigs(
-      ldns_pkt_rr_list_by_type(pkt.get(), LDNS_RR_TYPE_RRSIG, LDNS_SECTION_ANSWER));
+  RrListPtr sigs(ldns_pkt_rr_list_by_type(pkt.get(), LDNS_RR_TYPE_RRSIG, LDNS_SECTION_ANSWER));
   a.signed_ = sigs && ldns_rr_list_rr_count(sigs.get()) > 0;
   std::sort(a.values.begin(), a.values.end());
   return a;
@@ -203,7 +202,8 @@ std::vector<std::string> ds_records_from_key_directory(const std::string& key_di
   std::string prefix = "K" + lowercase(zone) + ".+";
   for (const auto& entry : fs::directory_iterator(key_directory, ec)) {
     std::string name = entry.path().filename().string();
-    if (lowercase(name).rfind(prefix, 0) != 0 || entry.path().extension() != ".key") continue;
+    if (lowercase(name).rfind(lowercase(prefix), 0) != 0 || entry.path().extension() != ".key")
+      continue;
     FILE* f = std::fopen(entry.path().c_str(), "r");
     if (!f) continue;
     ldns_rr* raw = nullptr;
@@ -214,8 +214,8 @@ std::vector<std::string> ds_records_from_key_directory(const std::string& key_di
     // Skip the comment header; the first record is the DNSKEY.
     while (!raw && !std::feof(f)) {
       st = ldns_rr_new_frm_fp(&raw, f, &ttl, &origin, &prev);
-      if (st != LDNS_STATUS_OK && st != LDNS_STATUS_SYNTAX_EMPTY &&
-          st != LDNS_STATUS_SYNTAX_TTL && st != LDNS_STATUS_SYNTAX_ORIGIN)
+      if (st != LDNS_STATUS_OK && st != LDNS_STATUS_SYNTAX_EMPTY && st != LDNS_STATUS_SYNTAX_TTL &&
+          st != LDNS_STATUS_SYNTAX_ORIGIN)
         break;
     }
     std::fclose(f);

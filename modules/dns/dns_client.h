@@ -23,7 +23,7 @@ struct Answer {
   std::string error;     // why not, or the rcode when not NOERROR/NXDOMAIN
   bool nxdomain = false;
   bool authoritative = false;
-  bool signed_ = false;  // RRSIGs came with the answer (asked with DO)
+  bool signed_ = false;             // RRSIGs came with the answer (asked with DO)
   std::vector<std::string> values;  // normalized rdata, see normalize_rdata
 };
 

@@ -96,22 +96,27 @@ class DnsModule : public Module {
     if (!p.public_ipv6.empty() && canonical_ipv6(p.public_ipv6).empty())
       add("public_ipv6", "'" + p.public_ipv6 + "' is not an IPv6 address");
     if (!is_dns_name(p.hostname, false, 2))
-      add("hostname", "cannot go into a DNS zone: use letters, digits and hyphens in dot-separated "
-                      "labels of at most 63 characters, at least two labels");
+      add("hostname",
+          "cannot go into a DNS zone: use letters, digits and hyphens in dot-separated "
+          "labels of at most 63 characters, at least two labels");
     if (!p.admin_email.empty() && !is_safe_email(p.admin_email))
-      add("admin_email", "cannot be published in DNS records (SOA, TLS-RPT, CAA iodef): use "
-                         "letters, digits and . _ + - before the @");
+      add("admin_email",
+          "cannot be published in DNS records (SOA, TLS-RPT, CAA iodef): use "
+          "letters, digits and . _ + - before the @");
     for (std::size_t i = 0; i < p.domains.size(); ++i) {
       const Domain& d = p.domains[i];
       std::string f = "domains[" + std::to_string(i) + "]";
       if (!is_dns_name(d.name, false, 2))
-        add(f + ".name", "'" + d.name + "' cannot be a DNS zone name (letters, digits, hyphens; "
-                         "at least two labels)");
+        add(f + ".name", "'" + d.name +
+                             "' cannot be a DNS zone name (letters, digits, hyphens; "
+                             "at least two labels)");
       // The Ed25519 key uses "<selector>-ed25519", which must still be a valid label.
       if (!is_dns_name(d.dkim.selector, false, 1) ||
           !is_dns_name(d.dkim.selector + "-ed25519", false, 1))
-        add(f + ".dkim.selector", "'" + d.dkim.selector + "' cannot be a DKIM selector: use "
-                                  "letters, digits and hyphens, at most 55 characters per label");
+        add(f + ".dkim.selector",
+            "'" + d.dkim.selector +
+                "' cannot be a DKIM selector: use "
+                "letters, digits and hyphens, at most 55 characters per label");
       for (std::size_t a = 0; a < d.dkim.algorithms.size(); ++a)
         if (d.dkim.algorithms[a] != "rsa-2048" && d.dkim.algorithms[a] != "ed25519")
           add(f + ".dkim.algorithms[" + std::to_string(a) + "]",
@@ -120,8 +125,9 @@ class DnsModule : public Module {
       if (policy != "none" && policy != "quarantine" && policy != "reject")
         add(f + ".dmarc.policy", "must be none, quarantine or reject, not '" + policy + "'");
       if (!d.dmarc.rua.empty() && !is_safe_email(d.dmarc.rua))
-        add(f + ".dmarc.rua", "'" + d.dmarc.rua + "' cannot be published in a DMARC record: use "
-                              "letters, digits and . _ + - before the @");
+        add(f + ".dmarc.rua", "'" + d.dmarc.rua +
+                                  "' cannot be published in a DMARC record: use "
+                                  "letters, digits and . _ + - before the @");
     }
     if (p.relay) {
       if (!p.relay->spf_include.empty() && !is_dns_name(p.relay->spf_include, true, 2))
@@ -191,8 +197,7 @@ class DnsModule : public Module {
         if (!ctx.dry_run) ctx.services.stop({old->service_name()});
         ctx.services_changed.push_back(old->service_name() +
                                        (ctx.dry_run ? ":would_stop" : ":stopped"));
-        ctx.log.info("service {}: stopped (dns.serve is now {})", old->service_name(),
-                     p.dns.serve);
+        ctx.log.info("service {}: stopped (dns.serve is now {})", old->service_name(), p.dns.serve);
       }
     }
 
@@ -211,8 +216,7 @@ class DnsModule : public Module {
       for (const std::string& d : dropped) store.put_dns_records(d, "dns", {});
     }
     ctx.files.ensure_directory(ctx.path("/var/lib/firstboot/dns"), FileAttrs{0750, "", ""});
-    ctx.files.write(ctx.path(kStateFile), state_json(sets).dump(2) + "\n",
-                    FileAttrs{0640, "", ""});
+    ctx.files.write(ctx.path(kStateFile), state_json(sets).dump(2) + "\n", FileAttrs{0640, "", ""});
   }
 
   std::vector<CheckResult> validate(ModuleContext& ctx) override {
@@ -286,7 +290,8 @@ class DnsModule : public Module {
     for (const DomainRecords& s : sets)
       if (in_zone(host, s.domain) && !has_address_record(s, host))
         throw Error("dns.serve " + server.kind() + ": " + host + " is the name server of " +
-                    s.domain + " but its address is unknown; set public_ipv4 / public_ipv6 in "
+                    s.domain +
+                    " but its address is unknown; set public_ipv4 / public_ipv6 in "
                     "the profile");
 
     std::size_t checkpoint = ctx.files.checkpoint();
@@ -294,9 +299,9 @@ class DnsModule : public Module {
     std::vector<std::string> changed_zones;
     bool zones_removed = false;
     for (const DomainRecords& s : sets) {
-      FileChange change = ctx.files.write(ctx.path(server.zone_path(s.domain)),
-                                          zone_text(s, false, ctx.templates),
-                                          FileAttrs{0644, "", ""});
+      FileChange change =
+          ctx.files.write(ctx.path(server.zone_path(s.domain)), zone_text(s, false, ctx.templates),
+                          FileAttrs{0644, "", ""});
       if (change != FileChange::unchanged) changed_zones.push_back(s.domain);
     }
     for (const std::string& d : dropped)
@@ -320,16 +325,16 @@ class DnsModule : public Module {
       if (failure.empty()) {
         ToolResult r = run_(server.check_config_command(ctx));
         if (!r.ok())
-          failure = server.check_config_command(ctx).front() + " rejected " +
-                    server.config_path() + ": " + first_lines(r.output);
+          failure = server.check_config_command(ctx).front() + " rejected " + server.config_path() +
+                    ": " + first_lines(r.output);
       }
       if (!failure.empty()) {
         ctx.files.rollback_to(checkpoint);
-        throw Error(failure + " (nothing was loaded: the previous files were restored and keep "
-                              "serving)");
+        throw Error(failure +
+                    " (nothing was loaded: the previous files were restored and keep "
+                    "serving)");
       }
-      for (const std::string& d : changed_zones)
-        ctx.log.info("{}: zone checked and written", d);
+      for (const std::string& d : changed_zones) ctx.log.info("{}: zone checked and written", d);
     }
 
     ConfigChange change = server.change_for(config_changed, zones_changed);
@@ -366,8 +371,9 @@ class DnsModule : public Module {
                       const std::vector<DomainRecords>& applied) {
     if (ctx.layout.target() == Target::offline) {
       for (DomainRecords& s : sets)
-        s.notes.push_back("DNSSEC: the signing key and the DS record are made on first boot; "
-                          "`firstboot dns-records` shows the DS record then");
+        s.notes.push_back(
+            "DNSSEC: the signing key and the DS record are made on first boot; "
+            "`firstboot dns-records` shows the DS record then");
       return;
     }
     auto step = ctx.step("dnssec ds records");
@@ -382,8 +388,9 @@ class DnsModule : public Module {
         ds = ds_records_from_key_directory(dir, s.domain);
       }
       if (ds.empty()) {
-        s.notes.push_back("DNSSEC: no signing key yet; the DS record appears after named has "
-                          "signed the zone (run again)");
+        s.notes.push_back(
+            "DNSSEC: no signing key yet; the DS record appears after named has "
+            "signed the zone (run again)");
         continue;
       }
       for (const std::string& v : ds) {
@@ -393,8 +400,7 @@ class DnsModule : public Module {
         r.value = v;
         r.purpose = "dnssec: the delegation signer for the parent zone";
         s.records.push_back(r);
-        s.notes.push_back("DNSSEC: give your registrar the DS record " + s.domain + ". IN DS " +
-                          v);
+        s.notes.push_back("DNSSEC: give your registrar the DS record " + s.domain + ". IN DS " + v);
       }
       place_records(s);
       if (ds != ds_values(find_set(applied, s.domain)))

@@ -27,7 +27,8 @@ bool is_dns_label(std::string_view label, bool allow_underscore) {
   if (label.empty() || label.size() > kMaxLabel) return false;
   if (label.front() == '-' || label.back() == '-') return false;
   return std::all_of(label.begin(), label.end(), [&](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || (allow_underscore && c == '_');
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+           (allow_underscore && c == '_');
   });
 }
 

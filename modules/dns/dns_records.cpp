@@ -142,9 +142,9 @@ std::string caa_issuer(const TlsSettings& tls, std::string* why) {
     return say(
         "no CAA record: firstboot does not know which CA issued the provided certificate; add "
         "`0 issue \"<your CA's domain>\"` yourself if you want one");
-  std::string host = acme_host(tls.acme_directory.empty()
-                                   ? "https://acme-v02.api.letsencrypt.org/directory"
-                                   : tls.acme_directory);
+  std::string host =
+      acme_host(tls.acme_directory.empty() ? "https://acme-v02.api.letsencrypt.org/directory"
+                                           : tls.acme_directory);
   struct Known {
     const char* suffix;
     const char* caa;
@@ -219,6 +219,14 @@ std::string record_problem(const ZoneRecord& r) {
   };
   if (!is_owner(r.name)) return bad("not a valid owner name");
   if (r.ttl < 0) return bad("negative TTL");
+  if (r.type != "TXT") {
+    // Built from checked names and numbers only, in canonical form: single spaces, printable.
+    for (unsigned char c : r.value)
+      if (c < 0x20 || c >= 0x7f) return bad("control or non-ASCII character");
+    if (r.value.empty() || r.value.front() == ' ' || r.value.back() == ' ' ||
+        r.value.find("  ") != std::string::npos)
+      return bad("not in canonical form");
+  }
   auto t = tokens(r.value);
   if (r.type == "TXT") {
     std::string why = txt_value_problem(r.value);
@@ -232,7 +240,7 @@ std::string record_problem(const ZoneRecord& r) {
     return t.size() == 1 && is_target(t[0]) ? "" : bad("not an absolute name");
   if (r.type == "MX")
     return t.size() == 2 && is_number(t[0], 65535) && is_target(t[1], true) ? ""
-                                                                             : bad("malformed MX");
+                                                                            : bad("malformed MX");
   if (r.type == "SRV")
     return t.size() == 4 && is_number(t[0], 65535) && is_number(t[1], 65535) &&
                    is_number(t[2], 65535) && is_target(t[3], true)
@@ -259,9 +267,9 @@ std::string record_problem(const ZoneRecord& r) {
   }
   if (r.type == "DS") {
     if (t.size() != 4 || !is_number(t[0], 65535) || !is_number(t[1], 255) ||
-        !is_number(t[2], 255) ||
-        !std::all_of(t[3].begin(), t[3].end(),
-                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+        !is_number(t[2], 255) || !std::all_of(t[3].begin(), t[3].end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c));
+        }))
       return bad("malformed DS");
     return "";
   }
@@ -285,8 +293,8 @@ std::vector<DomainRecords> build_records(const Profile& profile, const RecordInp
     if (auto it = in.verification_tokens.find(d.name); it != in.verification_tokens.end())
       set.verification_token = it->second;
     auto add = [&](std::string name, std::string type, std::string value, std::string purpose) {
-      set.records.push_back(make(std::move(name), std::move(type), std::move(value),
-                                 std::move(purpose)));
+      set.records.push_back(
+          make(std::move(name), std::move(type), std::move(value), std::move(purpose)));
     };
 
     add("@", "SOA", soa_value(host, admin.empty() ? "hostmaster@" + d.name : admin, 0),
@@ -308,14 +316,17 @@ std::vector<DomainRecords> build_records(const Profile& profile, const RecordInp
         set.notes.push_back(host + ": address " + in.address_source +
                             "; set public_ipv4 / public_ipv6 in the profile if that is wrong");
     } else if (host_zone.empty()) {
-      set.notes.push_back(host + " is in no zone of this profile: publish its A/AAAA records in "
-                                 "its own zone");
+      set.notes.push_back(host +
+                          " is in no zone of this profile: publish its A/AAAA records in "
+                          "its own zone");
     }
 
-    if (!relay_mode) add("@", "MX", "10 " + host + ".", "mail exchanger");
+    if (!relay_mode)
+      add("@", "MX", "10 " + host + ".", "mail exchanger");
     else
-      set.notes.push_back("relay mode: this host receives no mail, so no MX, MTA-STS, TLS-RPT or "
-                          "SRV records; keep the domain's existing MX");
+      set.notes.push_back(
+          "relay mode: this host receives no mail, so no MX, MTA-STS, TLS-RPT or "
+          "SRV records; keep the domain's existing MX");
     add("@", "TXT", spf_value(profile), "spf");
     if (relay_mode && profile.relay && profile.relay->spf_include.empty())
       set.notes.push_back("SPF names the smarthost " + profile.relay->host +

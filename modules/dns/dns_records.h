@@ -14,12 +14,12 @@ namespace firstboot::dns {
 inline constexpr int kDefaultTtl = 3600;
 
 struct ZoneRecord {
-  std::string name;   // owner relative to the zone: "@", "mail", "_dmarc", or absolute "x.org."
-  std::string type;   // "SOA", "NS", "A", "AAAA", "MX", "CNAME", "TXT", "CAA", "SRV", "DS"
+  std::string name;  // owner relative to the zone: "@", "mail", "_dmarc", or absolute "x.org."
+  std::string type;  // "SOA", "NS", "A", "AAAA", "MX", "CNAME", "TXT", "CAA", "SRV", "DS"
   int ttl = kDefaultTtl;
-  std::string value;  // presentation value; TXT unquoted and unsplit ("v=spf1 mx -all")
-  std::string purpose;  // "spf", "dkim rsa-2048 (selector mail)", ... for the checklist
-  bool in_zone = true;       // false: belongs in the parent zone (DS)
+  std::string value;          // presentation value; TXT unquoted and unsplit ("v=spf1 mx -all")
+  std::string purpose;        // "spf", "dkim rsa-2048 (selector mail)", ... for the checklist
+  bool in_zone = true;        // false: belongs in the parent zone (DS)
   bool at_registrar = false;  // the person must enter it at the registrar / DNS provider
 
   bool operator==(const ZoneRecord&) const = default;
@@ -27,10 +27,10 @@ struct ZoneRecord {
 
 struct DomainRecords {
   std::string domain;
-  std::string serve;               // bind | nsd | none
-  std::string verification_token;  // "" when not known yet (plan before the first run)
-  std::uint32_t serial = 0;        // YYYYMMDDnn
-  std::string content_sha256;      // of the zone text with serial 0: changes mean a new serial
+  std::string serve;                // bind | nsd | none
+  std::string verification_token;   // "" when not known yet (plan before the first run)
+  std::uint32_t serial = 0;         // YYYYMMDDnn
+  std::string content_sha256;       // of the zone text with serial 0: changes mean a new serial
   std::vector<ZoneRecord> records;  // SOA first
   std::vector<std::string> notes;   // what the person should know (unknown address, ...)
   std::string mta_sts_policy;       // the policy file body ("" when MTA-STS is not published)

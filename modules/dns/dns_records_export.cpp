@@ -26,8 +26,12 @@ std::string mta_sts_policy_path(const std::string& domain) {
 namespace {
 
 json record_json(const ZoneRecord& r) {
-  return {{"name", r.name},          {"type", r.type},       {"ttl", r.ttl},
-          {"value", r.value},        {"purpose", r.purpose}, {"in_zone", r.in_zone},
+  return {{"name", r.name},
+          {"type", r.type},
+          {"ttl", r.ttl},
+          {"value", r.value},
+          {"purpose", r.purpose},
+          {"in_zone", r.in_zone},
           {"at_registrar", r.at_registrar}};
 }
 
@@ -221,9 +225,9 @@ std::string records_table(const std::vector<DomainRecords>& sets) {
       out << "  " << pad("NAME", name_w) << "  " << pad("TYPE", type_w) << "  " << pad("TTL", 5)
           << "  VALUE\n";
       for (const ZoneRecord* r : rows)
-        out << "  " << pad(absolute_name(r->name, s.domain), name_w) << "  "
-            << pad(r->type, type_w) << "  " << pad(std::to_string(r->ttl), 5) << "  " << r->value
-            << "    (" << r->purpose << ")\n";
+        out << "  " << pad(absolute_name(r->name, s.domain), name_w) << "  " << pad(r->type, type_w)
+            << "  " << pad(std::to_string(r->ttl), 5) << "  " << r->value << "    (" << r->purpose
+            << ")\n";
     } else {
       out << "  nothing to enter at the registrar\n";
     }

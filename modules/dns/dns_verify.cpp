@@ -75,8 +75,9 @@ CheckResult compare_rrset(const std::string& fqdn, const std::string& type,
     c.detail = detail;
     std::string values = join(expected);
     if (options.served_here)
-      c.hint = "the server answers differently from the zone firstboot wrote: read its log and "
-               "run `firstboot run --only dns --force`";
+      c.hint =
+          "the server answers differently from the zone firstboot wrote: read its log and "
+          "run `firstboot run --only dns --force`";
     else if (values.size() <= 200)
       c.hint = "add at your DNS provider: " + fqdn + " " + type + " " + values;
     else
@@ -96,8 +97,7 @@ CheckResult compare_rrset(const std::string& fqdn, const std::string& type,
            "; expected " + shorten(join(want)));
     return c;
   }
-  failed("different: expected " + shorten(join(want), 160) + "; served " +
-         shorten(join(got), 160));
+  failed("different: expected " + shorten(join(want), 160) + "; served " + shorten(join(got), 160));
   return c;
 }
 
@@ -144,8 +144,9 @@ std::vector<CheckResult> verify_records(const std::vector<DomainRecords>& sets, 
         c.status = CheckStatus::fail;
         c.detail = keys.reached ? "the zone is not signed yet (no signed DNSKEY answer)"
                                 : "no answer: " + keys.error;
-        c.hint = "named signs the zone shortly after loading it; run `firstboot run --only dns "
-                 "--force` again, or read named's log";
+        c.hint =
+            "named signs the zone shortly after loading it; run `firstboot run --only dns "
+            "--force` again, or read named's log";
       } else if (ds.empty()) {
         c.status = CheckStatus::fail;
         c.detail = "signed, but no key-signing key found to derive the DS record from";

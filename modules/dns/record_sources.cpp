@@ -21,9 +21,8 @@ bool is_public_ipv4(const std::string& address) {
     return (ip & mask) == net;
   };
   return !(in(0x00000000, 8) || in(0x0A000000, 8) || in(0x64400000, 10) || in(0x7F000000, 8) ||
-           in(0xA9FE0000, 16) || in(0xAC100000, 12) || in(0xC0000200, 24) ||
-           in(0xC0A80000, 16) || in(0xC6120000, 15) || in(0xC6336400, 24) ||
-           in(0xCB007100, 24) || in(0xE0000000, 3));
+           in(0xA9FE0000, 16) || in(0xAC100000, 12) || in(0xC0000200, 24) || in(0xC0A80000, 16) ||
+           in(0xC6120000, 15) || in(0xC6336400, 24) || in(0xCB007100, 24) || in(0xE0000000, 3));
 }
 
 bool is_public_ipv6(const std::string& address) {

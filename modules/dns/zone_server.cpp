@@ -1,8 +1,8 @@
 #include "zone_server.h"
 
+#include <grp.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 
@@ -80,16 +80,15 @@ class BindServer : public ZoneServer {
                        {"file", config_path_for(ctx, zone_path(s.domain))},
                        {"dnssec", ctx.profile.dns.dnssec},
                        {"key_directory", config_path_for(ctx, kBindKeys)}});
-    nlohmann::json data = {
-        {"directory", config_path_for(ctx, "/var/lib/bind")},
-        {"pid_file", config_path_for(ctx, "/run/named/named.pid")},
-        {"session_keyfile", config_path_for(ctx, "/run/named/session.key")},
-        {"port", ctx.ports().dns},
-        {"listen_v4", sandbox ? "127.0.0.1" : "any"},
-        {"listen_v6", sandbox ? "none" : "any"},
-        {"rndc_key_file", config_path_for(ctx, kRndcKey)},
-        {"control_port", control_port(ctx)},
-        {"zones", zones}};
+    nlohmann::json data = {{"directory", config_path_for(ctx, "/var/lib/bind")},
+                           {"pid_file", config_path_for(ctx, "/run/named/named.pid")},
+                           {"session_keyfile", config_path_for(ctx, "/run/named/session.key")},
+                           {"port", ctx.ports().dns},
+                           {"listen_v4", sandbox ? "127.0.0.1" : "any"},
+                           {"listen_v6", sandbox ? "none" : "any"},
+                           {"rndc_key_file", config_path_for(ctx, kRndcKey)},
+                           {"control_port", control_port(ctx)},
+                           {"zones", zones}};
     return ctx.templates.render("dns/named.conf", data);
   }
 
@@ -104,8 +103,22 @@ class BindServer : public ZoneServer {
   std::vector<std::string> check_zone_command(const ModuleContext& ctx,
                                               const std::string& domain) const override {
     // -i local: integrity checks for names inside the zone only (no lookups of other zones).
-    return {"named-checkzone", "-q", "-i", "local", "-k", "fail", "-m", "fail", "-M", "fail",
-            "-n", "fail", "-S", "fail", domain, ctx.path(zone_path(domain)).string()};
+    return {"named-checkzone",
+            "-q",
+            "-i",
+            "local",
+            "-k",
+            "fail",
+            "-m",
+            "fail",
+            "-M",
+            "fail",
+            "-n",
+            "fail",
+            "-S",
+            "fail",
+            domain,
+            ctx.path(zone_path(domain)).string()};
   }
 
   ServiceSpec service(const ModuleContext& ctx) const override {
@@ -115,8 +128,8 @@ class BindServer : public ZoneServer {
     // -g: foreground, log to stderr (the supervisor keeps it with the service's output).
     spec.argv = {"named", "-g", "-c", ctx.path(kBindConfig).string()};
     spec.ready_when = {ReadinessProbe::tcp("127.0.0.1", ctx.ports().dns)};
-    spec.reload_argv = {"rndc", "-k", ctx.path(kRndcKey).string(), "-s", "127.0.0.1", "-p",
-                        std::to_string(control_port(ctx)), "reload"};
+    spec.reload_argv = {"rndc",      "-k", ctx.path(kRndcKey).string(),       "-s",
+                        "127.0.0.1", "-p", std::to_string(control_port(ctx)), "reload"};
     return spec;
   }
 

@@ -19,9 +19,9 @@ std::string zone_text(const DomainRecords& set, bool with_notes,
     std::string rdata = r.type == "TXT" ? txt_rdata(r.value) : r.value;
     if (!r.in_zone) {
       if (with_notes)
-        comments.push_back({{"text", "at your registrar: " + absolute_name(r.name, set.domain) +
-                                         ". " + std::to_string(r.ttl) + " IN " + r.type + " " +
-                                         rdata}});
+        comments.push_back(
+            {{"text", "at your registrar: " + absolute_name(r.name, set.domain) + ". " +
+                          std::to_string(r.ttl) + " IN " + r.type + " " + rdata}});
       continue;
     }
     std::string name = r.name;
@@ -34,7 +34,10 @@ std::string zone_text(const DomainRecords& set, bool with_notes,
                          {"default_ttl", kDefaultTtl},
                          {"records", records},
                          {"comments", comments}};
-  return templates.render("dns/zone.db", data);
+  std::string text = templates.render("dns/zone.db", data);
+  // A section that renders nothing at the end of the template leaves blank lines behind.
+  while (text.size() >= 2 && text.compare(text.size() - 2, 2, "\n\n") == 0) text.pop_back();
+  return text;
 }
 
 std::string zone_content_sha256(const DomainRecords& set, const TemplateRenderer& templates) {
