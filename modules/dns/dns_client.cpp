@@ -1,6 +1,9 @@
 #include "dns_client.h"
 
+#include <arpa/inet.h>
 #include <ldns/ldns.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -57,6 +60,22 @@ std::string normalized(ldns_rr* rr) {
   return out;
 }
 
+// The first address of a name, through the system's resolver.
+std::string lookup_address(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* list = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &list) != 0 || !list) return "";
+  char buf[INET6_ADDRSTRLEN] = {};
+  const void* addr =
+      list->ai_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(list->ai_addr)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(list->ai_addr)->sin_addr);
+  std::string out = inet_ntop(list->ai_family, addr, buf, sizeof buf) ? buf : "";
+  freeaddrinfo(list);
+  return out;
+}
+
 }  // namespace
 
 std::string ServerAddress::describe() const {
@@ -95,6 +114,8 @@ bool parse_server_address(const std::string& text, ServerAddress* out) {
     a.host = canonical_ipv4(host);
   else if (!canonical_ipv6(host).empty())
     a.host = canonical_ipv6(host);
+  else if (is_dns_name(host, false, 1))
+    a.host = host;  // a name: looked up when the client is made
   else
     return false;
   if (out) *out = a;
@@ -119,9 +140,16 @@ DnsClient::DnsClient(const ServerAddress& server, std::chrono::milliseconds time
     }
   } else {
     impl_->res = ldns_resolver_new();
-    bool v6 = server.host.find(':') != std::string::npos;
-    RdfPtr addr(
-        ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, server.host.c_str()));
+    std::string host = server.host;
+    if (canonical_ipv4(host).empty() && canonical_ipv6(host).empty()) {
+      host = lookup_address(server.host);
+      if (host.empty()) {
+        impl_->setup_error = "cannot resolve the resolver's name " + server.host;
+        return;
+      }
+    }
+    bool v6 = host.find(':') != std::string::npos;
+    RdfPtr addr(ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, host.c_str()));
     if (!addr || ldns_resolver_push_nameserver(impl_->res, addr.get()) != LDNS_STATUS_OK) {
       impl_->setup_error = "bad server address " + server.host;
       return;

@@ -10,12 +10,13 @@
 namespace firstboot::dns {
 
 struct ServerAddress {
-  std::string host;  // an IP address; "" means the system resolver (/etc/resolv.conf)
+  std::string host;  // an IP address or a name; "" means the system resolver (/etc/resolv.conf)
   int port = 53;
   std::string describe() const;
 };
 
-// Parses "host", "host:port", "[v6]:port" or a bare IPv6 address; "" when it cannot.
+// Parses "host", "host:port", "[v6]:port" or a bare IPv6 address (host: an address or a name);
+// false when it cannot.
 bool parse_server_address(const std::string& text, ServerAddress* out);
 
 struct Answer {

@@ -22,7 +22,10 @@ TEST(DnsClient, ParsesServerAddresses) {
   EXPECT_EQ(a.host, "2001:db8::1");
   ASSERT_TRUE(parse_server_address("2001:db8::1", &a));
   EXPECT_EQ(a.describe(), "[2001:db8::1]:53");
-  EXPECT_FALSE(parse_server_address("resolver.example:53", nullptr));
+  ASSERT_TRUE(parse_server_address("resolver.example:5353", &a));
+  EXPECT_EQ(a.host, "resolver.example");
+  EXPECT_FALSE(parse_server_address("resolver_x.example:53", nullptr));
+  EXPECT_FALSE(parse_server_address("a b:53", nullptr));
   EXPECT_FALSE(parse_server_address("127.0.0.1:0", nullptr));
   EXPECT_FALSE(parse_server_address("127.0.0.1:99999", nullptr));
   EXPECT_FALSE(parse_server_address("127.0.0.1:53\n", nullptr));

@@ -90,7 +90,8 @@ class DnsModule : public Module {
     if (p.dns.dnssec && serve != "bind")
       add("dns.dnssec", "DNSSEC signing needs dns.serve: bind (it uses BIND's dnssec-policy)");
     if (!p.dns.resolver.empty() && !parse_server_address(p.dns.resolver, nullptr))
-      add("dns.resolver", "'" + p.dns.resolver + "' is not an IP address with an optional :port");
+      add("dns.resolver",
+          "'" + p.dns.resolver + "' is not an address or name with an optional :port");
     if (!p.public_ipv4.empty() && canonical_ipv4(p.public_ipv4).empty())
       add("public_ipv4", "'" + p.public_ipv4 + "' is not an IPv4 address");
     if (!p.public_ipv6.empty() && canonical_ipv6(p.public_ipv6).empty())

@@ -4,6 +4,9 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "crypto/dkim_keys.h"
 #include "dns_names.h"
 #include "engine/layout.h"
@@ -93,6 +96,12 @@ RecordInputs gather_inputs(const Profile& profile, const Layout& layout, Store* 
         token.clear();  // a read-only store without the token yet (plan before the first run)
       }
     }
+    // A read-only store answers a placeholder for a token it would create: not a token.
+    bool usable = !token.empty() && token.size() <= 128 &&
+                  std::all_of(token.begin(), token.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                  });
+    if (!usable) token.clear();
     if (token.empty())
       if (auto it = fallback_tokens.find(d.name); it != fallback_tokens.end()) token = it->second;
     if (!token.empty()) in.verification_tokens[d.name] = token;
