@@ -195,7 +195,7 @@ Answer DnsClient::query(const std::string& fqdn, const std::string& type, bool d
     return a;
   }
   if (rcode != LDNS_RCODE_NOERROR) {
-    a.error = "rcode " + std::to_string(static_cast<int>(rcode));
+    a.error = take_string(ldns_pkt_rcode2str(rcode));
     return a;
   }
   RrListPtr answers(

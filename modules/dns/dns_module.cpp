@@ -27,6 +27,7 @@ using namespace dns;
 namespace fs = std::filesystem;
 
 constexpr auto kDsWait = std::chrono::seconds(10);
+constexpr auto kServeWait = std::chrono::seconds(10);
 constexpr auto kQueryTimeout = std::chrono::milliseconds(1500);
 
 const DomainRecords* find_set(const std::vector<DomainRecords>& sets, const std::string& domain) {
@@ -344,7 +345,43 @@ class DnsModule : public Module {
       ctx.log.info("{} serves an older zone than the files: reloading", server.service_name());
       change = ConfigChange::reloadable;
     }
-    ctx.ensure_service(server.service(ctx), change);
+    ServiceAction action = ctx.ensure_service(server.service(ctx), change);
+    if (action != ServiceAction::none && !ctx.dry_run && ctx.layout.target() != Target::offline)
+      wait_until_serving(ctx, server, sets);
+  }
+
+  // The server accepts connections before it has loaded its zones (and a reload returns before
+  // the new zones are in): wait, bounded, until every zone answers the serial just written.
+  void wait_until_serving(ModuleContext& ctx, const ZoneServer& server,
+                          const std::vector<DomainRecords>& sets) {
+    auto step = ctx.step("wait for " + server.service_name() + " to serve the zones");
+    auto deadline = std::chrono::steady_clock::now() + kServeWait;
+    DnsClient client({"127.0.0.1", ctx.ports().dns}, std::chrono::milliseconds(500));
+    VerifyOptions options;
+    options.server = {"127.0.0.1", ctx.ports().dns};
+    options.dnssec = ctx.profile.dns.dnssec;
+    for (const DomainRecords& s : sets) {
+      const ZoneRecord* soa = nullptr;
+      for (const ZoneRecord& r : s.records)
+        if (r.type == "SOA") soa = &r;
+      if (!soa) continue;
+      while (true) {
+        Answer a = client.query(s.domain, "SOA");
+        if (!a.reached) {
+          ctx.log.warn("{}: {} does not answer on port {}: {}", s.domain, server.service_name(),
+                       ctx.ports().dns, a.error);
+          return;
+        }
+        if (compare_rrset(s.domain, "SOA", {soa->value}, a, options).status == CheckStatus::pass)
+          break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+          ctx.log.warn("{}: {} does not serve serial {} yet", s.domain, server.service_name(),
+                       s.serial);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
   }
 
   // True when the running server answers an SOA serial other than the zone file's.

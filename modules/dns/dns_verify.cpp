@@ -93,8 +93,10 @@ CheckResult compare_rrset(const std::string& fqdn, const std::string& type,
     return c;
   }
   if (got.empty()) {
-    failed("missing: no " + type + " at " + fqdn + (answer.nxdomain ? " (NXDOMAIN)" : "") +
-           "; expected " + shorten(join(want)));
+    std::string why = answer.nxdomain        ? " (NXDOMAIN)"
+                      : answer.error.empty() ? ""
+                                             : " (" + answer.error + ")";
+    failed("missing: no " + type + " at " + fqdn + why + "; expected " + shorten(join(want)));
     return c;
   }
   failed("different: expected " + shorten(join(want), 160) + "; served " + shorten(join(got), 160));

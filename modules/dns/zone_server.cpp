@@ -52,8 +52,10 @@ class BindServer : public ZoneServer {
 
   void prepare(ModuleContext& ctx) const override {
     // named (user bind on a real system) writes signed zones and keys next to the zones.
-    std::string group = group_exists("bind") ? "bind" : "";
-    std::string owner = user_exists("bind") ? "bind" : "";
+    // In the sandbox named runs as the invoking user without CAP_DAC_OVERRIDE (named drops it),
+    // so its directories must belong to that user, not to bind.
+    std::string group = !ctx.sandbox() && group_exists("bind") ? "bind" : "";
+    std::string owner = !ctx.sandbox() && user_exists("bind") ? "bind" : "";
     ctx.files.ensure_directory(ctx.path("/var/lib/bind"), FileAttrs{0775, "root", group});
     ctx.files.ensure_directory(ctx.path(kBindZones), FileAttrs{0775, "root", group});
     ctx.files.ensure_directory(ctx.path(kBindKeys), FileAttrs{0770, owner, group});
@@ -154,11 +156,12 @@ class NsdServer : public ZoneServer {
   }
 
   void prepare(ModuleContext& ctx) const override {
-    std::string group = group_exists("nsd") ? "nsd" : "";
+    std::string group = !ctx.sandbox() && group_exists("nsd") ? "nsd" : "";
     ctx.files.ensure_directory(ctx.path("/etc/nsd"), FileAttrs{0755, "root", ""});
     ctx.files.ensure_directory(ctx.path(kNsdZones), FileAttrs{0755, "root", ""});
-    ctx.files.ensure_directory(ctx.path("/var/lib/nsd"),
-                               FileAttrs{0755, user_exists("nsd") ? "nsd" : "", group});
+    ctx.files.ensure_directory(
+        ctx.path("/var/lib/nsd"),
+        FileAttrs{0755, group.empty() || !user_exists("nsd") ? "" : "nsd", group});
     if (ctx.sandbox()) ctx.files.ensure_directory(ctx.path("/run/nsd"), FileAttrs{0755, "", ""});
   }
 

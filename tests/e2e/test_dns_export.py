@@ -44,7 +44,7 @@ def test_serve_none_exports_and_warns():
     with Sandbox("dns-export-none") as sb:
         sb.use_profile("full.yaml", serve_none)
         run = sb.run()  # warnings only: exit 0
-        check("named" not in run.stdout, run.stdout)
+        check("service named" not in run.stdout, run.stdout)
         check(not os.path.exists(sb.path("etc/bind/named.conf")), "serve none wrote named.conf")
 
         doc, checks = status_checks(sb)

@@ -46,7 +46,7 @@ def test_nsd_serves_every_record_and_reloads_without_restart():
         check(service_pid(sb, "nsd") == pid and pid_alive(pid), "nsd was restarted")
 
         again = sb.run()
-        check("nsd" not in again.stdout, f"a re-run touched nsd:\n{again.stdout}")
+        check("service nsd" not in again.stdout, f"a re-run touched nsd:\n{again.stdout}")
 
 
 def test_switching_servers_stops_the_other():
