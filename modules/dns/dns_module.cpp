@@ -154,7 +154,8 @@ class DnsModule : public Module {
       auto step = ctx.step("dkim keys");
       for (const DkimKey& key : dkim_keys_for(p, ctx.layout))
         if (ensure_dkim_key(ctx.files, key))
-          ctx.log.info("{}: DKIM key {} ({}) created", key.domain, key.selector, key.algorithm);
+          ctx.log.info("{}: DKIM key {} ({}) {}", key.domain, key.selector, key.algorithm,
+                       ctx.dry_run ? "would be created" : "created");
     }
 
     std::vector<DomainRecords> applied;
