@@ -1,0 +1,32 @@
+// The store's schema as numbered migrations, in SQL both SQLite and PostgreSQL accept. A migration
+// only adds (tables, columns, views, indexes); none drops data. Appending a step is the only way
+// to change the schema.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace firstboot {
+
+class SqlConnection;
+
+struct Migration {
+  int version;
+  std::string description;
+  std::vector<std::string> statements;
+};
+
+const std::vector<Migration>& store_migrations();
+int current_schema_version();
+
+// The version recorded in the database (0: empty database).
+int stored_schema_version(SqlConnection& db);
+
+// Applies the missing steps in one write transaction; writes nothing when the database is current.
+// Returns true when a step was applied. Throws Error when the database is newer than this build.
+bool migrate_schema(SqlConnection& db);
+
+// Now, as the ISO 8601 UTC text stored in created/updated/applied columns.
+std::string store_timestamp();
+
+}  // namespace firstboot
