@@ -72,6 +72,17 @@ UNION
 SELECT a.source AS sender, u.address AS login
 FROM aliases a JOIN users u ON u.address = a.destination)",
      }},
+    {2,
+     "virtual_aliases: aliases plus each mailbox mapped to itself",
+     {
+         // Postfix tries the full address before "@domain": a mailbox mapping to itself keeps a
+         // catch-all alias from swallowing mail for mailboxes that exist, and an alias named like
+         // a mailbox delivers a copy to that mailbox too.
+         R"(CREATE VIEW virtual_aliases AS
+SELECT source, destination FROM aliases
+UNION
+SELECT address AS source, address AS destination FROM users)",
+     }},
 };
 
 }  // namespace
@@ -92,7 +103,8 @@ int stored_schema_version(SqlConnection& db) {
   return std::stoi(*rows[0][0]);
 }
 
-bool migrate_schema(SqlConnection& db) {
+bool migrate_schema(SqlConnection& db, int target) {
+  if (target <= 0) target = current_schema_version();
   auto check_not_newer = [&](int stored) {
     if (stored > current_schema_version())
       throw Error(db.describe() + " has schema version " + std::to_string(stored) +
@@ -101,20 +113,20 @@ bool migrate_schema(SqlConnection& db) {
   };
   int stored = stored_schema_version(db);
   check_not_newer(stored);
-  if (stored == current_schema_version()) return false;
+  if (stored >= target) return false;
 
   WriteTransaction tx(db);
   // Read again under the write lock: another run may have migrated meanwhile.
   stored = stored_schema_version(db);
   check_not_newer(stored);
-  if (stored == current_schema_version()) return false;
+  if (stored >= target) return false;
   db.execute(R"(CREATE TABLE IF NOT EXISTS schema_version (
   version INTEGER NOT NULL PRIMARY KEY,
   description TEXT NOT NULL,
   applied TEXT NOT NULL
 ))");
   for (const auto& step : kMigrations) {
-    if (step.version <= stored) continue;
+    if (step.version <= stored || step.version > target) continue;
     for (const auto& sql : step.statements) {
       try {
         db.execute(sql);

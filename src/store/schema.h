@@ -24,7 +24,8 @@ int stored_schema_version(SqlConnection& db);
 
 // Applies the missing steps in one write transaction; writes nothing when the database is current.
 // Returns true when a step was applied. Throws Error when the database is newer than this build.
-bool migrate_schema(SqlConnection& db);
+// target: the version to stop at (tests of older databases); 0 means the current version.
+bool migrate_schema(SqlConnection& db, int target = 0);
 
 // Now, as the ISO 8601 UTC text stored in created/updated/applied columns.
 std::string store_timestamp();

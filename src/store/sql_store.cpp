@@ -20,6 +20,12 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string upper(std::string s) {
+  for (auto& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return s;
+}
+
 const std::string& text(const std::optional<std::string>& v) {
   static const std::string empty;
   return v ? *v : empty;
@@ -294,12 +300,7 @@ bool SqlStore::put_dns_records(const std::string& domain_raw, const std::string&
     for (char c : r.purpose)
       if (static_cast<unsigned char>(c) < 0x20)
         throw Error("store: DNS record purpose contains a control character");
-    DnsKey key{lower(r.name), r.type, r.value};
-    std::get<1>(key) = [](std::string t) {
-      for (auto& c : t)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      return t;
-    }(r.type);
+    DnsKey key{lower(r.name), upper(r.type), r.value};
     DnsValue value{r.ttl, r.purpose};
     auto [it, inserted] = wanted.emplace(key, value);
     if (!inserted && !(it->second == value))

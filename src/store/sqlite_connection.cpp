@@ -55,6 +55,8 @@ std::unique_ptr<SqliteConnection> SqliteConnection::open_file(const fs::path& fi
   auto mode = conn->query("PRAGMA journal_mode");
   if (mode.empty() || !mode[0][0] || *mode[0][0] != "delete")
     conn->query("PRAGMA journal_mode=DELETE");
+  // Deleted rows (old password hashes) are overwritten, not left in free pages.
+  conn->query("PRAGMA secure_delete=ON");
   return conn;
 }
 

@@ -5,8 +5,11 @@
 #include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +20,7 @@
 #include "engine/layout.h"
 #include "engine/test_support.h"
 #include "profile/profile.h"
+#include "store/lookup_queries.h"
 #include "store/schema.h"
 #include "store/sql_store.h"
 #include "store/sqlite_connection.h"
@@ -49,6 +53,33 @@ FileState file_state(const fs::path& p) {
 void backdate(const fs::path& p) {
   struct timespec times[2] = {{946684800, 0}, {946684800, 0}};
   ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), times, 0), 0);
+}
+
+// Runs a shell command; returns its exit status and standard output.
+std::pair<int, std::string> run_command(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return {-1, out};
+  char buf[512];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// 'x' -> the SQL literal body with quotes doubled, as Postfix and Dovecot escape lookup keys.
+std::string sql_escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out;
+}
+
+std::string substitute(std::string query, const std::string& var, const std::string& key) {
+  for (auto pos = query.find(var); pos != std::string::npos; pos = query.find(var, pos + 1))
+    query.replace(pos, var.size(), sql_escaped(key));
+  return query;
 }
 
 class StoreTest : public ::testing::Test {
@@ -402,6 +433,139 @@ TEST_F(StoreTest, RefusesInvalidRows) {
   EXPECT_THROW(s->sync_domains({"bad domain"}), Error);
   EXPECT_THROW(s->sync_aliases({{"a@example.com", "nobody"}}), Error);
   EXPECT_TRUE(s->users().empty());
+}
+
+TEST_F(StoreTest, MigratesAnOlderDatabaseKeepingItsRows) {
+  prepare_store_file(db_file());
+  {
+    auto conn = SqliteConnection::open_file(db_file());
+    ASSERT_TRUE(migrate_schema(*conn, 1));
+    EXPECT_EQ(stored_schema_version(*conn), 1);
+    conn->execute(
+        "INSERT INTO users (address, local_part, domain, password_hash, quota_bytes, maildir) "
+        "VALUES ('alice@example.com', 'alice', 'example.com', '$y$a', 0, 'example.com/alice/')");
+    conn->execute(
+        "INSERT INTO domains (name, verification_token, created) VALUES ('example.com', 'tok', "
+        "'2024-01-01T00:00:00Z')");
+  }
+  auto s = open();
+  EXPECT_EQ(s->schema_version(), current_schema_version());
+  EXPECT_EQ(s->password_hash("alice@example.com"), "$y$a");
+  EXPECT_EQ(s->verification_token("example.com"), "tok");
+  EXPECT_EQ(
+      raw("SELECT destination FROM virtual_aliases WHERE source = 'alice@example.com'").size(), 1u);
+  EXPECT_EQ(raw("SELECT version FROM schema_version").size(), store_migrations().size());
+}
+
+TEST_F(StoreTest, MigrationVersionsAreNumberedInOrder) {
+  int expected = 1;
+  for (const auto& m : store_migrations()) {
+    EXPECT_EQ(m.version, expected++);
+    EXPECT_FALSE(m.statements.empty());
+    for (const auto& sql : m.statements) EXPECT_EQ(sql.find("DROP"), std::string::npos) << sql;
+  }
+}
+
+TEST_F(StoreTest, DocumentedLookupQueriesAnswer) {
+  auto s = open();
+  fill(*s);
+  s->sync_aliases({{"@example.org", "alice@example.com"},
+                   {"team@example.com", "bob@example.org"},
+                   {"o'hara@example.com", "alice@example.com"}});
+  auto q = lookup_queries(s->driver(), "/var/vmail");
+  auto one = [&](const std::string& query, const std::string& var, const std::string& key) {
+    std::vector<std::string> out;
+    for (auto& row : raw(substitute(query, var, key))) {
+      std::string line;
+      for (auto& col : row) line += (line.empty() ? "" : "|") + col.value_or("NULL");
+      out.push_back(line);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(one(q.virtual_mailbox_domains, "%s", "example.org"), V{"example.org"});
+  EXPECT_EQ(one(q.virtual_mailbox_domains, "%s", "example.net"), V{});
+  EXPECT_EQ(one(q.virtual_mailbox_maps, "%s", "alice@example.com"), V{"example.com/alice/"});
+  EXPECT_EQ(one(q.virtual_alias_maps, "%s", "team@example.com"), V{"bob@example.org"});
+  EXPECT_EQ(one(q.virtual_alias_maps, "%s", "o'hara@example.com"), V{"alice@example.com"});
+  // A mailbox resolves to itself before the catch-all is tried.
+  EXPECT_EQ(one(q.virtual_alias_maps, "%s", "bob@example.org"), V{"bob@example.org"});
+  EXPECT_EQ(one(q.virtual_alias_maps, "%s", "@example.org"), V{"alice@example.com"});
+  EXPECT_EQ(one(q.smtpd_sender_login_maps, "%s", "team@example.com"), V{"bob@example.org"});
+  EXPECT_EQ(one(q.password_query, "%u", "alice@example.com"),
+            V{"alice@example.com|{CRYPT}$y$j9T$abc$def"});
+  EXPECT_EQ(one(q.user_query, "%u", "alice@example.com"),
+            V{"/var/vmail/example.com/alice/|*:storage=1000000B"});
+  EXPECT_EQ(one(q.user_query, "%u", "bob@example.org"), V{"/var/vmail/example.org/bob/|NULL"});
+  EXPECT_EQ(one(q.iterate_query, "%u", ""), (V{"alice@example.com", "bob@example.org"}));
+  EXPECT_EQ(one(q.password_query, "%u", "x' OR '1'='1"), V{});
+
+  EXPECT_THROW(lookup_queries("sqlite", "/var/v'mail"), Error);
+  EXPECT_THROW(lookup_queries("sqlite", "/var/%d"), Error);
+  EXPECT_THROW(lookup_queries("sqlite", "relative"), Error);
+  EXPECT_THROW(lookup_queries("mysql", "/var/vmail"), Error);
+  EXPECT_NE(lookup_queries("postgresql", "/v").password_query.find("AS \"user\""),
+            std::string::npos);
+}
+
+// Postfix's own sqlite client (postmap, as the postfix user) reads the store with those queries.
+TEST_F(StoreTest, PostfixReadsTheStoreAsItsUser) {
+  if (run_command("command -v postmap >/dev/null 2>&1").first != 0)
+    GTEST_SKIP() << "postmap is not installed";
+  auto s = open();
+  fill(*s);
+  auto q = lookup_queries(s->driver(), "/var/vmail");
+  fs::path conf = dir / "postfix";
+  fs::create_directories(conf);
+  std::ofstream(conf / "main.cf")
+      << "compatibility_level = 3.6\nmyhostname = localhost.localdomain\nmydomain = localdomain\n";
+  if (run_command("postconf -c " + conf.string() + " -m 2>/dev/null | grep -qx sqlite").first != 0)
+    GTEST_SKIP() << "Postfix has no sqlite map support (postfix-sqlite)";
+  auto map = [&](const std::string& name, const std::string& query) {
+    std::ofstream(conf / (name + ".cf"))
+        << "dbpath = " << db_file().string() << "\nquery = " << query << "\n";
+    return "sqlite:" + (conf / (name + ".cf")).string();
+  };
+  std::string prefix = "postmap -c " + conf.string() + " -q ";
+  bool as_postfix = geteuid() == 0 && getpwnam("postfix");
+  if (as_postfix) prefix = "runuser -u postfix -- " + prefix;
+  auto lookup = [&](const std::string& key, const std::string& table) {
+    auto [rc, out] = run_command(prefix + "'" + key + "' " + table + " 2>&1");
+    if (!out.empty() && out.back() == '\n') out.pop_back();
+    return rc == 0 ? out : "rc=" + std::to_string(rc) + " " + out;
+  };
+  EXPECT_EQ(lookup("Example.COM", map("domains", q.virtual_mailbox_domains)), "example.com");
+  EXPECT_EQ(lookup("alice@example.com", map("mailboxes", q.virtual_mailbox_maps)),
+            "example.com/alice/");
+  std::string aliases = lookup("team@example.com", map("aliases", q.virtual_alias_maps));
+  EXPECT_TRUE(aliases == "alice@example.com,bob@example.org" ||
+              aliases == "bob@example.org,alice@example.com")
+      << aliases;
+  EXPECT_EQ(lookup("postmaster@example.com", map("logins", q.smtpd_sender_login_maps)),
+            "alice@example.com");
+  EXPECT_EQ(lookup("nobody@example.com", map("mailboxes", q.virtual_mailbox_maps)).substr(0, 4),
+            "rc=1");
+  // Reading took no lock that stayed behind and wrote nothing.
+  EXPECT_FALSE(fs::exists(db_file().string() + "-journal"));
+}
+
+TEST_F(StoreTest, DovecotUserCanReadTheStore) {
+  if (geteuid() != 0 || !getpwnam("dovecot") ||
+      run_command("command -v sqlite3 >/dev/null 2>&1").first != 0)
+    GTEST_SKIP() << "needs root, the dovecot user and the sqlite3 shell";
+  auto s = open();
+  fill(*s);
+  auto [rc, out] =
+      run_command("runuser -u dovecot -- sqlite3 -readonly " + db_file().string() +
+                  " \"SELECT password FROM mail_users WHERE address = 'bob@example.org'\" 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "{CRYPT}$y$j9T$ghi$jkl\n");
+  // Anyone else cannot read it.
+  if (getpwnam("nobody")) {
+    auto other = run_command("runuser -u nobody -- cat " + db_file().string() + " >/dev/null 2>&1");
+    EXPECT_NE(other.first, 0);
+  }
 }
 
 TEST_F(StoreTest, LocationIsWhereTheDaemonsReadTheFile) {
