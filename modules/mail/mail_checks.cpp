@@ -37,9 +37,8 @@ CheckResult timed_check(const std::string& id, const std::string& hint,
     c.detail = e.what();
   }
   if (c.status != CheckStatus::pass && c.hint.empty()) c.hint = hint;
-  c.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                            start)
-                      .count();
+  c.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return c;
 }
 
@@ -67,26 +66,27 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
   std::string log_hint = "read var/log/firstboot/09-mail.log and the daemon logs";
 
   // Files first: they are checkable on every target.
-  out.push_back(timed_check("mail.dkim.keys", "run `firstboot run --only mail`", [&](CheckResult& c) {
-    std::size_t count = 0;
-    for (const DkimKey& key : dkim_keys_for(p, in.layout)) {
-      struct stat st {};
-      if (::stat(key.private_key.c_str(), &st) != 0)
-        throw Error("DKIM key missing: " + key.private_key.string());
-      if ((st.st_mode & 077) != 0)
-        throw Error(key.private_key.string() + " is readable by others");
-      std::string value = dkim_txt_value(key);
-      bool published = false;
-      for (auto& row : in.store.dns_records(key.domain))
-        if (row.name == key.selector + "._domainkey" && row.type == "TXT" && row.value == value)
-          published = true;
-      if (!published)
-        throw Error("the public key of " + key.selector + "._domainkey." + key.domain +
-                    " is not in the store's dns_records");
-      ++count;
-    }
-    c.detail = std::to_string(count) + " DKIM key(s), 0600, public keys published";
-  }));
+  out.push_back(
+      timed_check("mail.dkim.keys", "run `firstboot run --only mail`", [&](CheckResult& c) {
+        std::size_t count = 0;
+        for (const DkimKey& key : dkim_keys_for(p, in.layout)) {
+          struct stat st {};
+          if (::stat(key.private_key.c_str(), &st) != 0)
+            throw Error("DKIM key missing: " + key.private_key.string());
+          if ((st.st_mode & 077) != 0)
+            throw Error(key.private_key.string() + " is readable by others");
+          std::string value = dkim_txt_value(key);
+          bool published = false;
+          for (auto& row : in.store.dns_records(key.domain))
+            if (row.name == key.selector + "._domainkey" && row.type == "TXT" && row.value == value)
+              published = true;
+          if (!published)
+            throw Error("the public key of " + key.selector + "._domainkey." + key.domain +
+                        " is not in the store's dns_records");
+          ++count;
+        }
+        c.detail = std::to_string(count) + " DKIM key(s), 0600, public keys published";
+      }));
 
   if (in.layout.target() == Target::offline) {
     CheckResult c = make_check("mail.services", kModule);
@@ -99,7 +99,8 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
     std::string down;
     for (const std::string& name : mail_services(p)) {
       ServiceStatus s = in.services.status(name);
-      if (!s.running) down += (down.empty() ? "" : ", ") + name + (s.detail.empty() ? "" : " (" + s.detail + ")");
+      if (!s.running)
+        down += (down.empty() ? "" : ", ") + name + (s.detail.empty() ? "" : " (" + s.detail + ")");
     }
     if (!down.empty()) throw Error("not running: " + down);
     c.detail = "running: ";
@@ -127,35 +128,36 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
       if (!modern_tls(conn.tls_version())) throw Error("negotiated " + conn.tls_version());
       c.detail = "STARTTLS: " + conn.tls_version() + " " + conn.tls_cipher();
     }));
-    out.push_back(timed_check("mail.smtp.no-legacy-tls", "set TLS 1.2 as the minimum",
-                              [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
-      expect_greeting(conn);
-      conn.ehlo("firstboot.check");
-      SmtpReply r = conn.smtp_command("STARTTLS");
-      if (r.code != 220) throw Error("STARTTLS refused: " + r.text());
-      try {
-        conn.start_tls("TLSv1.1");
-      } catch (const Error&) {
-        c.detail = "a TLS 1.1 handshake is refused";
-        return;
-      }
-      throw Error("the server accepted a " + conn.tls_version() + " handshake");
-    }));
+    out.push_back(
+        timed_check("mail.smtp.no-legacy-tls", "set TLS 1.2 as the minimum", [&](CheckResult& c) {
+          ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
+          expect_greeting(conn);
+          conn.ehlo("firstboot.check");
+          SmtpReply r = conn.smtp_command("STARTTLS");
+          if (r.code != 220) throw Error("STARTTLS refused: " + r.text());
+          try {
+            conn.start_tls("TLSv1.1");
+          } catch (const Error&) {
+            c.detail = "a TLS 1.1 handshake is refused";
+            return;
+          }
+          throw Error("the server accepted a " + conn.tls_version() + " handshake");
+        }));
     if (in.layout.is_sandbox()) {
-      out.push_back(timed_check("mail.smtp.not-open-relay", "check mynetworks and relay restrictions",
-                                [&](CheckResult& c) {
-        ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout, kOutsideSource);
-        expect_greeting(conn);
-        conn.ehlo("outside.example.net");
-        SmtpReply mail = conn.smtp_command("MAIL FROM:<relay-check@example.net>");
-        if (mail.code != 250) throw Error("MAIL FROM refused: " + mail.text());
-        SmtpReply rcpt = conn.smtp_command("RCPT TO:<relay-check@example.org>");
-        conn.smtp_command("QUIT");
-        if (rcpt.code / 100 != 5)
-          throw Error("an outside client may relay to example.org: " + rcpt.text());
-        c.detail = "relay from " + std::string(kOutsideSource) + " refused: " + rcpt.text();
-      }));
+      out.push_back(timed_check(
+          "mail.smtp.not-open-relay", "check mynetworks and relay restrictions",
+          [&](CheckResult& c) {
+            ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout, kOutsideSource);
+            expect_greeting(conn);
+            conn.ehlo("outside.example.net");
+            SmtpReply mail = conn.smtp_command("MAIL FROM:<relay-check@example.net>");
+            if (mail.code != 250) throw Error("MAIL FROM refused: " + mail.text());
+            SmtpReply rcpt = conn.smtp_command("RCPT TO:<relay-check@example.org>");
+            conn.smtp_command("QUIT");
+            if (rcpt.code / 100 != 5)
+              throw Error("an outside client may relay to example.org: " + rcpt.text());
+            c.detail = "relay from " + std::string(kOutsideSource) + " refused: " + rcpt.text();
+          }));
     }
   }
 
@@ -175,7 +177,8 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
       starttls(conn);
       auto after = conn.ehlo("firstboot.check");
       if (!has_extension(after, "AUTH")) throw Error("AUTH is not offered after STARTTLS");
-      if (!password) throw Error("the probe password " + std::string(kProbeSecretPath) + " is missing");
+      if (!password)
+        throw Error("the probe password " + std::string(kProbeSecretPath) + " is missing");
       SmtpReply auth = conn.smtp_command("AUTH PLAIN " + sasl_plain(probe, *password));
       if (auth.code != 235) throw Error("AUTH as " + probe + " failed: " + auth.text());
       conn.smtp_command("QUIT");
@@ -249,8 +252,8 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
           if (auth.code != 235)
             throw Error("the smarthost refused the relay credentials for " + r.username + ": " +
                         auth.text() + " (mail to it will be deferred)");
-          c.detail = "smarthost " + host + ":" + std::to_string(r.port) + " accepts " +
-                     r.username + " over " + conn.tls_version();
+          c.detail = "smarthost " + host + ":" + std::to_string(r.port) + " accepts " + r.username +
+                     " over " + conn.tls_version();
         }));
   }
   return out;

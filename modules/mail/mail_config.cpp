@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/error.h"
+#include "store/lookup_queries.h"
 
 namespace firstboot {
 
@@ -148,8 +149,8 @@ std::vector<int> service_ports(const std::string& name, const Profile& profile,
   return {};
 }
 
-ServiceSpec mail_service_spec(const std::string& name, const Profile& profile,
-                              const Layout& layout, const Ports& ports) {
+ServiceSpec mail_service_spec(const std::string& name, const Profile& profile, const Layout& layout,
+                              const Ports& ports) {
   ServiceSpec spec;
   spec.name = name;
   // Sandbox daemons listen on 127.0.0.1; on a real system Postfix and Dovecot listen everywhere
@@ -199,6 +200,7 @@ std::vector<MailFile> mail_files(const MailInputs& in) {
   if (!relay) smtpd_milters.push_back(milter(ports.opendmarc));
 
   std::string first_domain = p.domains.empty() ? p.hostname : p.domains.front().name;
+  LookupQueries q = lookup_queries("sqlite", dp("/var/vmail"));
   json base = {
       {"mode", to_string(p.mode)},
       {"mode_full", full},
@@ -248,6 +250,13 @@ std::vector<MailFile> mail_files(const MailInputs& in) {
       {"imaps_port", std::to_string(ports.imaps)},
       {"pop3_port", std::to_string(ports.pop3)},
       {"pop3s_port", std::to_string(ports.pop3s)},
+      {"q_domains", q.virtual_mailbox_domains},
+      {"q_mailboxes", q.virtual_mailbox_maps},
+      {"q_aliases", q.virtual_alias_maps},
+      {"q_senders", q.smtpd_sender_login_maps},
+      {"q_password", q.password_query},
+      {"q_user", q.user_query},
+      {"q_iterate", q.iterate_query},
       {"trusted_hosts", dp("/etc/opendkim/trusted.hosts")},
       {"ignore_hosts", dp("/etc/opendmarc/ignore.hosts")},
   };
@@ -255,8 +264,13 @@ std::vector<MailFile> mail_files(const MailInputs& in) {
   std::vector<MailFile> files;
   auto add = [&](std::string sys, std::string tmpl, json data, std::string service, bool restart,
                  FileAttrs attrs = kConfig, bool secret = false) {
-    files.push_back({std::move(sys), "mail/" + std::move(tmpl), std::move(data), std::move(attrs),
-                     {std::move(service)}, restart, secret});
+    files.push_back({std::move(sys),
+                     "mail/" + std::move(tmpl),
+                     std::move(data),
+                     std::move(attrs),
+                     {std::move(service)},
+                     restart,
+                     secret});
   };
 
   // Postfix.
@@ -300,10 +314,10 @@ std::vector<MailFile> mail_files(const MailInputs& in) {
         bool ed = a == "ed25519";
         if (ed != (algorithm == "ed25519-sha256")) continue;
         std::string selector = ed ? d.dkim.selector + "-ed25519" : d.dkim.selector;
-        keys.push_back({{"domain", d.name},
-                        {"selector", selector},
-                        {"key_file", dp("/etc/opendkim/keys/" + d.name + "/" + selector +
-                                        ".private")}});
+        keys.push_back(
+            {{"domain", d.name},
+             {"selector", selector},
+             {"key_file", dp("/etc/opendkim/keys/" + d.name + "/" + selector + ".private")}});
       }
     json data = base;
     data["algorithm"] = algorithm;

@@ -38,8 +38,8 @@ struct MailFile {
   nlohmann::json data;
   FileAttrs attrs;
   std::vector<std::string> services;  // which services read it
-  bool restart = false;  // a change needs a restart (not a reload)
-  bool secret = false;   // never diffed or logged
+  bool restart = false;               // a change needs a restart (not a reload)
+  bool secret = false;                // never diffed or logged
 };
 
 // The services a mode runs, in start order (milters before Postfix, Dovecot before Postfix).
@@ -51,8 +51,8 @@ struct MailInputs {
   const Profile& profile;
   const Layout& layout;
   const Ports& ports;
-  std::string db_location;    // the user store file as the daemons open it
-  std::string relay_secret;   // relay mode: the smarthost password (empty otherwise)
+  std::string db_location;   // the user store file as the daemons open it
+  std::string relay_secret;  // relay mode: the smarthost password (empty otherwise)
 };
 
 // Every file the mode needs, rendered from templates/mail/.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
+#include "engine/module.h"
 #include "engine/template_renderer.h"
 #include "engine/test_support.h"
 
@@ -40,7 +41,7 @@ struct Rendered {
 };
 
 Rendered render_all(const Profile& p, const Layout& layout) {
-  Ports ports = layout.is_sandbox() ? p.sandbox_ports : Ports{};
+  Ports ports = layout.is_sandbox() ? p.sandbox_ports : standard_ports();
   MailInputs in{p, layout, ports, "/sb/var/lib/firstboot/users.sqlite", "s3cret pass"};
   TemplateRenderer renderer(data_dir() / "templates");
   Rendered out;
@@ -153,22 +154,21 @@ TEST(MailConfig, LocalModeDeliversWithVirtual) {
   EXPECT_FALSE(contains(main, "smtpd_sasl"));
   EXPECT_TRUE(contains(main, "smtpd_milters = inet:127.0.0.1:8891, inet:127.0.0.1:8893\n"));
   EXPECT_FALSE(r.files.count("/etc/opendkim-ed25519.conf"));
-  EXPECT_EQ(mail_services(p),
-            (std::vector<std::string>{kOpendkim, kOpendmarc, kPostfix}));
+  EXPECT_EQ(mail_services(p), (std::vector<std::string>{kOpendkim, kOpendmarc, kPostfix}));
 }
 
 TEST(MailConfig, ServicesPerMode) {
-  EXPECT_EQ(mail_services(base_profile(MailMode::full)),
-            (std::vector<std::string>{kOpendkim, kOpendkimEd25519, kOpendmarc, kDovecot,
-                                      kPostfix}));
+  EXPECT_EQ(
+      mail_services(base_profile(MailMode::full)),
+      (std::vector<std::string>{kOpendkim, kOpendkimEd25519, kOpendmarc, kDovecot, kPostfix}));
   EXPECT_EQ(mail_services(base_profile(MailMode::relay)),
             (std::vector<std::string>{kOpendkim, kOpendkimEd25519, kPostfix}));
   Profile p = base_profile(MailMode::full);
   EXPECT_EQ(service_ports(kPostfix, p, p.sandbox_ports), (std::vector<int>{2525, 5587, 4465}));
   EXPECT_EQ(service_ports(kOpendkimEd25519, p, p.sandbox_ports), (std::vector<int>{8892}));
   ServiceSpec spec = mail_service_spec(kPostfix, p, Layout::sandbox("/sb"), p.sandbox_ports);
-  EXPECT_EQ(spec.argv,
-            (std::vector<std::string>{"/usr/lib/postfix/sbin/master", "-c", "/sb/etc/postfix", "-d"}));
+  EXPECT_EQ(spec.argv, (std::vector<std::string>{"/usr/lib/postfix/sbin/master", "-c",
+                                                 "/sb/etc/postfix", "-d"}));
   EXPECT_EQ(spec.ready_when.size(), 3u);
 }
 

@@ -70,12 +70,13 @@ class MailModule : public Module {
     // The Ed25519 signer listens on the port after OpenDKIM's.
     const Ports& ports = profile.sandbox_ports;
     int ed_port = ports.opendkim + 1;
-    for (int other : {ports.smtp, ports.submission, ports.smtps, ports.imap, ports.imaps, ports.pop3,
-                      ports.pop3s, ports.dns, ports.opendmarc, ports.metrics, ports.lmtp})
+    for (int other :
+         {ports.smtp, ports.submission, ports.smtps, ports.imap, ports.imaps, ports.pop3,
+          ports.pop3s, ports.dns, ports.opendmarc, ports.metrics, ports.lmtp})
       if (has_ed25519(profile) && other == ed_port) {
-        add("sandbox.ports.opendkim",
-            "the Ed25519 signer listens on opendkim+1 (" + std::to_string(ed_port) +
-                "), which another service uses");
+        add("sandbox.ports.opendkim", "the Ed25519 signer listens on opendkim+1 (" +
+                                          std::to_string(ed_port) +
+                                          "), which another service uses");
         break;
       }
   }
@@ -110,8 +111,8 @@ class MailModule : public Module {
         if (c == FileChange::unchanged) continue;
         ctx.log.info("{} {}", to_string(c), f.system_path);
         for (auto& s : f.services)
-          changes[s] = stronger(changes[s], f.restart ? ConfigChange::restart
-                                                      : ConfigChange::reloadable);
+          changes[s] =
+              stronger(changes[s], f.restart ? ConfigChange::restart : ConfigChange::reloadable);
       }
       // A certificate the ssl module changed in this run: the TLS services reload.
       std::string tls_dir = "/etc/firstboot/tls/" + p.hostname;
@@ -246,7 +247,8 @@ class MailModule : public Module {
     if (!relay.password_file.empty()) {
       if (auto password = read_secret_file(relay.password_file)) {
         std::string problem = relay_password_problem(*password);
-        if (!problem.empty()) throw Error("relay.password_file " + relay.password_file + ": " + problem);
+        if (!problem.empty())
+          throw Error("relay.password_file " + relay.password_file + ": " + problem);
         consumed.push_back({relay.password_file, "relay.password_file",
                             "the password is in /etc/postfix/sasl_passwd, 0600 root"});
         return *password;
@@ -273,7 +275,9 @@ class MailModule : public Module {
 
   void ensure_directories(ModuleContext& ctx) {
     const Profile& p = ctx.profile;
-    auto dir = [&](const char* sys, FileAttrs attrs) { ctx.files.ensure_directory(ctx.path(sys), attrs); };
+    auto dir = [&](const char* sys, FileAttrs attrs) {
+      ctx.files.ensure_directory(ctx.path(sys), attrs);
+    };
     if (p.mode != MailMode::relay) dir("/var/vmail", FileAttrs{0770, "mail", "mail"});
     if (!ctx.sandbox()) return;  // the packages made these on a real system
     dir("/var/spool/postfix", FileAttrs{0755, "root", "root"});
@@ -307,8 +311,8 @@ class MailModule : public Module {
       if (name == kPostfix) {
         std::string dir = daemon_path(ctx.layout, "/etc/postfix");
         // postconf parses main.cf/master.cf; postfix check also makes the queue directories.
-        CommandResult r = run_check({"/usr/sbin/postconf", "-c", ctx.path("/etc/postfix").string(),
-                                     "-n"});
+        CommandResult r =
+            run_check({"/usr/sbin/postconf", "-c", ctx.path("/etc/postfix").string(), "-n"});
         if (r.exit_code != 0) fail("Postfix (postconf -n)", dir + "/main.cf", r);
         if (!offline) {
           r = run_check({"/usr/sbin/postfix", "-c", dir, "check"});
@@ -344,7 +348,8 @@ class MailModule : public Module {
       for (const std::string& name : wanted) {
         if (ctx.services.status(name).running) continue;
         for (int port : service_ports(name, p, ctx.ports()))
-          if (auto who = port_in_use(host, port)) busy.push_back(*who + " (needed by " + name + ")");
+          if (auto who = port_in_use(host, port))
+            busy.push_back(*who + " (needed by " + name + ")");
       }
       if (!busy.empty()) {
         std::string all;

@@ -170,8 +170,7 @@ ProbeConnection::ProbeConnection(const std::string& host, int port,
   impl_->deadline = Clock::now() + timeout;
   sockaddr_storage addr{};
   socklen_t len = 0;
-  if (!fill_address(host, port, addr, len))
-    throw Error(impl_->where + ": not a numeric address");
+  if (!fill_address(host, port, addr, len)) throw Error(impl_->where + ": not a numeric address");
   impl_->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (impl_->fd < 0) throw Error(impl_->where + ": socket: " + errno_text(errno));
   if (!source.empty()) {

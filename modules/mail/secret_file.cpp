@@ -61,15 +61,13 @@ std::optional<std::string> read_secret_file(const fs::path& file) {
 std::string read_only_reason(const fs::path& file) {
   // The example profiles ship their demo secrets; tests point at them directly.
   fs::path fixtures = data_dir() / "profiles";
-  if (is_under(file, fixtures))
-    return "it is an example fixture under " + fixtures.string();
+  if (is_under(file, fixtures)) return "it is an example fixture under " + fixtures.string();
 #ifdef FIRSTBOOT_SOURCE_DATA_DIR
   if (is_under(file, fs::path(FIRSTBOOT_SOURCE_DATA_DIR) / "profiles"))
     return "it is an example fixture in the source tree";
 #endif
   struct stat st {};
-  if (stat(file.c_str(), &st) == 0 && (st.st_mode & 0222) == 0)
-    return "it has no write permission";
+  if (stat(file.c_str(), &st) == 0 && (st.st_mode & 0222) == 0) return "it has no write permission";
   struct statvfs vfs {};
   if (statvfs(file.parent_path().empty() ? "." : file.parent_path().c_str(), &vfs) == 0 &&
       (vfs.f_flag & ST_RDONLY))

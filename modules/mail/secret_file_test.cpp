@@ -5,10 +5,10 @@
 
 #include <fstream>
 
+#include "command.h"
 #include "engine/error.h"
 #include "engine/layout.h"
 #include "engine/test_support.h"
-#include "command.h"
 
 namespace firstboot {
 namespace {
@@ -42,8 +42,8 @@ TEST(SecretFile, FixturesAndReadOnlyFilesStay) {
 
 TEST(Command, RunsAndCapturesTerminalOutput) {
   SystemCommandRunner runner;
-  CommandResult ok = runner.run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"},
-                                std::chrono::seconds(5));
+  CommandResult ok =
+      runner.run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(5));
   EXPECT_EQ(ok.exit_code, 3);
   EXPECT_NE(ok.output.find("out\n"), std::string::npos);
   EXPECT_NE(ok.output.find("err"), std::string::npos);
