@@ -18,11 +18,6 @@
 
 namespace firstboot {
 
-// Until the service backends land on main: a weak stand-in the real definition overrides.
-__attribute__((weak)) std::optional<std::string> port_in_use(const std::string&, int) {
-  return std::nullopt;
-}
-
 namespace {
 
 namespace fs = std::filesystem;
