@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <future>
+#include <optional>
 
 #include "crypto/dkim_keys.h"
 #include "engine/error.h"
@@ -95,7 +97,23 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
     return out;
   }
 
-  out.push_back(timed_check("mail.services", log_hint, [&](CheckResult& c) {
+  // The protocol checks are independent: they run side by side, reported in this order.
+  std::vector<std::function<CheckResult()>> jobs;
+  auto job = [&jobs](std::string id, std::string hint, std::function<void(CheckResult&)> body) {
+    jobs.push_back([id = std::move(id), hint = std::move(hint), body = std::move(body)] {
+      return timed_check(id, hint, body);
+    });
+  };
+  std::string probe = probe_address(p);
+  std::optional<std::string> password;
+  if (full) {
+    try {
+      password = read_secret_file(in.layout.map(kProbeSecretPath));
+    } catch (const std::exception&) {
+    }
+  }
+
+  job("mail.services", log_hint, [&](CheckResult& c) {
     std::string down;
     for (const std::string& name : mail_services(p)) {
       ServiceStatus s = in.services.status(name);
@@ -105,9 +123,9 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
     if (!down.empty()) throw Error("not running: " + down);
     c.detail = "running: ";
     for (auto& name : mail_services(p)) c.detail += name + " ";
-  }));
+  });
 
-  out.push_back(timed_check("mail.smtp.banner", log_hint, [&](CheckResult& c) {
+  job("mail.smtp.banner", log_hint, [&](CheckResult& c) {
     ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
     SmtpReply greeting = conn.read_smtp_reply();
     if (greeting.code != 220) throw Error("unexpected greeting: " + greeting.text());
@@ -116,10 +134,10 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
     conn.ehlo("firstboot.check");
     conn.smtp_command("QUIT");
     c.detail = greeting.text();
-  }));
+  });
 
   if (!relay) {
-    out.push_back(timed_check("mail.smtp.starttls", log_hint, [&](CheckResult& c) {
+    job("mail.smtp.starttls", log_hint, [&](CheckResult& c) {
       ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
       expect_greeting(conn);
       if (!has_extension(conn.ehlo("firstboot.check"), "STARTTLS"))
@@ -127,25 +145,23 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
       starttls(conn);
       if (!modern_tls(conn.tls_version())) throw Error("negotiated " + conn.tls_version());
       c.detail = "STARTTLS: " + conn.tls_version() + " " + conn.tls_cipher();
-    }));
-    out.push_back(
-        timed_check("mail.smtp.no-legacy-tls", "set TLS 1.2 as the minimum", [&](CheckResult& c) {
-          ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
-          expect_greeting(conn);
-          conn.ehlo("firstboot.check");
-          SmtpReply r = conn.smtp_command("STARTTLS");
-          if (r.code != 220) throw Error("STARTTLS refused: " + r.text());
-          try {
-            conn.start_tls("TLSv1.1");
-          } catch (const Error&) {
-            c.detail = "a TLS 1.1 handshake is refused";
-            return;
-          }
-          throw Error("the server accepted a " + conn.tls_version() + " handshake");
-        }));
+    });
+    job("mail.smtp.no-legacy-tls", "set TLS 1.2 as the minimum", [&](CheckResult& c) {
+      ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
+      expect_greeting(conn);
+      conn.ehlo("firstboot.check");
+      SmtpReply r = conn.smtp_command("STARTTLS");
+      if (r.code != 220) throw Error("STARTTLS refused: " + r.text());
+      try {
+        conn.start_tls("TLSv1.1");
+      } catch (const Error&) {
+        c.detail = "a TLS 1.1 handshake is refused";
+        return;
+      }
+      throw Error("the server accepted a " + conn.tls_version() + " handshake");
+    });
     if (in.layout.is_sandbox()) {
-      out.push_back(timed_check(
-          "mail.smtp.not-open-relay", "check mynetworks and relay restrictions",
+      job("mail.smtp.not-open-relay", "check mynetworks and relay restrictions",
           [&](CheckResult& c) {
             ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout, kOutsideSource);
             expect_greeting(conn);
@@ -157,18 +173,12 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
             if (rcpt.code / 100 != 5)
               throw Error("an outside client may relay to example.org: " + rcpt.text());
             c.detail = "relay from " + std::string(kOutsideSource) + " refused: " + rcpt.text();
-          }));
+          });
     }
   }
 
   if (full) {
-    std::string probe = probe_address(p);
-    std::optional<std::string> password;
-    try {
-      password = read_secret_file(in.layout.map(kProbeSecretPath));
-    } catch (const std::exception&) {
-    }
-    out.push_back(timed_check("mail.submission.auth-after-tls", log_hint, [&](CheckResult& c) {
+    job("mail.submission.auth-after-tls", log_hint, [&](CheckResult& c) {
       ProbeConnection conn(kLocal, ports.submission, kProbeTimeout);
       expect_greeting(conn);
       auto before = conn.ehlo("firstboot.check");
@@ -183,14 +193,14 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
       if (auth.code != 235) throw Error("AUTH as " + probe + " failed: " + auth.text());
       conn.smtp_command("QUIT");
       c.detail = "AUTH only after STARTTLS (" + conn.tls_version() + "); login as " + probe + " ok";
-    }));
-    out.push_back(timed_check("mail.smtps.tls", log_hint, [&](CheckResult& c) {
+    });
+    job("mail.smtps.tls", log_hint, [&](CheckResult& c) {
       ProbeConnection conn(kLocal, ports.smtps, kProbeTimeout);
       conn.start_tls();
       expect_greeting(conn);
       c.detail = "implicit TLS: " + conn.tls_version();
-    }));
-    out.push_back(timed_check("mail.imap.login", log_hint, [&](CheckResult& c) {
+    });
+    job("mail.imap.login", log_hint, [&](CheckResult& c) {
       ProbeConnection conn(kLocal, ports.imaps, kProbeTimeout);
       conn.start_tls();
       std::string greeting = conn.read_line();
@@ -206,21 +216,20 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
         return;
       }
       throw Error("no answer to the IMAP login");
-    }));
-    out.push_back(timed_check("mail.pop3.tls", log_hint, [&](CheckResult& c) {
+    });
+    job("mail.pop3.tls", log_hint, [&](CheckResult& c) {
       ProbeConnection conn(kLocal, ports.pop3s, kProbeTimeout);
       conn.start_tls();
       std::string greeting = conn.read_line();
       if (greeting.rfind("+OK", 0) != 0) throw Error("unexpected POP3 greeting: " + greeting);
       conn.write_line("QUIT");
       c.detail = "POP3S (" + conn.tls_version() + ") answers";
-    }));
+    });
   }
 
   if (relay && p.relay) {
     const Relay& r = *p.relay;
-    out.push_back(timed_check(
-        "mail.relay.smarthost", "check relay.host, relay.username and the relay password",
+    job("mail.relay.smarthost", "check relay.host, relay.username and the relay password",
         [&](CheckResult& c) {
           std::string host = r.host;
           ProbeConnection conn(host, r.port, kProbeTimeout);
@@ -254,8 +263,11 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
                         auth.text() + " (mail to it will be deferred)");
           c.detail = "smarthost " + host + ":" + std::to_string(r.port) + " accepts " + r.username +
                      " over " + conn.tls_version();
-        }));
+        });
   }
+  std::vector<std::future<CheckResult>> running;
+  for (auto& j : jobs) running.push_back(std::async(std::launch::async, j));
+  for (auto& r : running) out.push_back(r.get());
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 
@@ -42,8 +43,9 @@ ConfigChange stronger(ConfigChange a, ConfigChange b) {
 // A password file consumed in this run: wiped after a successful apply unless read-only.
 struct ConsumedSecret {
   fs::path file;
-  std::string what;  // "bob@example.com's password_file"
-  std::string kept;  // where the secret lives on: "its hash is in the user store"
+  std::string what;   // "bob@example.com's password_file"
+  std::string kept;   // where the secret lives on: "its hash is in the user store"
+  bool fresh = true;  // read into the store in this run (false: it matched what was stored)
 };
 
 class MailModule : public Module {
@@ -167,7 +169,10 @@ class MailModule : public Module {
       throw Error("user " + user.address + ": password_file " + user.password_file + " is empty");
     consumed.push_back(
         {user.password_file, user.address + "'s password_file", "its hash is in the user store"});
-    if (stored && verify_password(*password, *stored)) return *stored;
+    if (stored && verify_password(*password, *stored)) {
+      consumed.back().fresh = false;
+      return *stored;
+    }
     if (ctx.dry_run) return "(hashed at run time)";
     ctx.log.info("user {}: password read from its password_file and stored as a yescrypt hash",
                  user.address);
@@ -204,17 +209,18 @@ class MailModule : public Module {
   UserRow probe_user(ModuleContext& ctx, Store& store) {
     std::string address = probe_address(ctx.profile);
     fs::path secret = ctx.path(kProbeSecretPath);
-    if (ctx.files.create_once(
-            secret, [] { return random_token(24); }, FileAttrs{0600, "root", ""}) ==
-        FileChange::created)
+    bool created = ctx.files.create_once(
+                       secret, [] { return random_token(24); }, FileAttrs{0600, "root", ""}) ==
+                   FileChange::created;
+    if (created)
       ctx.log.info("probe account {} created (password in {})", address, kProbeSecretPath);
     std::optional<std::string> password = read_secret_file(secret);
     std::optional<std::string> stored = store.password_hash(address);
     std::string hash;
     if (!password)
       hash = "(hashed at run time)";  // plan mode
-    else if (stored && verify_password(*password, *stored))
-      hash = *stored;
+    else if (stored && !created)
+      hash = *stored;  // made together with the secret; the checks log in with it
     else
       hash = ctx.dry_run ? "(hashed at run time)" : hash_password(*password);
     return {address, hash, kProbeQuotaBytes};
@@ -280,7 +286,14 @@ class MailModule : public Module {
     };
     if (p.mode != MailMode::relay) dir("/var/vmail", FileAttrs{0770, "mail", "mail"});
     if (!ctx.sandbox()) return;  // the packages made these on a real system
+    // Postfix's queue, as its postfix-files lists it (post-install would take seconds).
     dir("/var/spool/postfix", FileAttrs{0755, "root", "root"});
+    for (const char* q : {"active", "bounce", "corrupt", "defer", "deferred", "flush", "hold",
+                          "incoming", "private", "saved", "trace"})
+      dir(("/var/spool/postfix/" + std::string(q)).c_str(), FileAttrs{0700, "postfix", ""});
+    dir("/var/spool/postfix/maildrop", FileAttrs{0730, "postfix", "postdrop"});
+    dir("/var/spool/postfix/public", FileAttrs{0710, "postfix", "postdrop"});
+    dir("/var/spool/postfix/pid", FileAttrs{0755, "root", "root"});
     dir("/var/lib/postfix", FileAttrs{0700, "postfix", ""});
     dir("/var/log/mail", FileAttrs{0755, "root", "root"});
     if (p.mode == MailMode::full) {
@@ -289,51 +302,68 @@ class MailModule : public Module {
     }
   }
 
-  CommandResult run_check(const std::vector<std::string>& argv) {
-    return commands_->run(argv, kCheckTimeout);
-  }
+  // One daemon checker run: who checks, which file it names in an error, the command.
+  struct ConfigCheck {
+    std::string what;
+    std::string file;
+    std::vector<std::string> argv;
+  };
 
   void check_configs(ModuleContext& ctx, const std::vector<std::string>& wanted,
                      const std::map<std::string, ConfigChange>& changes, std::size_t checkpoint) {
     bool offline = ctx.layout.target() == Target::offline;
-    auto fail = [&](const std::string& what, const std::string& file, const CommandResult& r) {
-      ctx.files.rollback_to(checkpoint);
-      std::string message = r.timed_out ? "timed out" : last_lines(r.output, 3);
-      if (message.empty()) message = "exit status " + std::to_string(r.exit_code);
-      throw Error(what + " rejected the rendered " + file + ": " + message +
-                  " (the previous configuration was restored)");
-    };
+    std::vector<ConfigCheck> checks;
     for (const std::string& name : wanted) {
       auto it = changes.find(name);
       bool changed = it != changes.end() && it->second != ConfigChange::none;
       bool running = !offline && ctx.services.status(name).running;
       if (!changed && running) continue;
       if (name == kPostfix) {
+        // What `postfix check` validates, without its slow permission scan (seconds): postconf
+        // parses main.cf and master.cf, postsuper validates the parameter values.
         std::string dir = daemon_path(ctx.layout, "/etc/postfix");
-        // postconf parses main.cf/master.cf; postfix check also makes the queue directories.
-        CommandResult r =
-            run_check({"/usr/sbin/postconf", "-c", ctx.path("/etc/postfix").string(), "-n"});
-        if (r.exit_code != 0) fail("Postfix (postconf -n)", dir + "/main.cf", r);
-        if (!offline) {
-          r = run_check({"/usr/sbin/postfix", "-c", dir, "check"});
-          if (r.exit_code != 0) fail("Postfix (postfix check)", dir + "/{main,master}.cf", r);
-        }
+        std::string tree = ctx.path("/etc/postfix").string();
+        checks.push_back(
+            {"Postfix (postconf -n)", dir + "/main.cf", {"/usr/sbin/postconf", "-c", tree, "-n"}});
+        checks.push_back({"Postfix (postconf -M)",
+                          dir + "/master.cf",
+                          {"/usr/sbin/postconf", "-c", tree, "-M"}});
+        if (!offline)
+          checks.push_back(
+              {"Postfix (postsuper)", dir + "/main.cf", {"/usr/sbin/postsuper", "-c", dir}});
       } else if (offline) {
         continue;  // the others read files that exist only on the booted image
       } else if (name == kDovecot) {
         std::string conf = daemon_path(ctx.layout, "/etc/dovecot/dovecot.conf");
-        CommandResult r = run_check({"/usr/bin/doveconf", "-n", "-c", conf});
-        if (r.exit_code != 0) fail("Dovecot (doveconf -n)", conf, r);
+        checks.push_back({"Dovecot (doveconf -n)", conf, {"/usr/bin/doveconf", "-n", "-c", conf}});
       } else if (name == kOpendkim || name == kOpendkimEd25519) {
         std::string conf = daemon_path(
             ctx.layout, name == kOpendkim ? "/etc/opendkim.conf" : "/etc/opendkim-ed25519.conf");
-        CommandResult r = run_check({"/usr/sbin/opendkim", "-n", "-x", conf});
-        if (r.exit_code != 0) fail("OpenDKIM (opendkim -n)", conf, r);
+        checks.push_back(
+            {"OpenDKIM (opendkim -n)", conf, {"/usr/sbin/opendkim", "-n", "-x", conf}});
       } else if (name == kOpendmarc) {
         std::string conf = daemon_path(ctx.layout, "/etc/opendmarc.conf");
-        CommandResult r = run_check({"/usr/sbin/opendmarc", "-n", "-c", conf});
-        if (r.exit_code != 0) fail("OpenDMARC (opendmarc -n)", conf, r);
+        checks.push_back(
+            {"OpenDMARC (opendmarc -n)", conf, {"/usr/sbin/opendmarc", "-n", "-c", conf}});
       }
+    }
+    // The checkers are independent: run them side by side.
+    std::vector<std::future<CommandResult>> results;
+    for (auto& check : checks)
+      results.push_back(std::async(std::launch::async, [this, &check] {
+        return commands_->run(check.argv, kCheckTimeout);
+      }));
+    std::vector<CommandResult> done;
+    for (auto& f : results) done.push_back(f.get());
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      const CommandResult& r = done[i];
+      ctx.log.debug("{}: exit {}", checks[i].what, r.exit_code);
+      if (r.exit_code == 0) continue;
+      ctx.files.rollback_to(checkpoint);
+      std::string message = r.timed_out ? "timed out" : last_lines(r.output, 3);
+      if (message.empty()) message = "exit status " + std::to_string(r.exit_code);
+      throw Error(checks[i].what + " rejected the rendered " + checks[i].file + ": " + message +
+                  " (the previous configuration was restored)");
     }
   }
 
@@ -379,7 +409,9 @@ class MailModule : public Module {
       if (!done.insert(s.file).second) continue;
       std::string why = read_only_reason(s.file);
       if (!why.empty()) {
-        ctx.log.info("{} {} left in place: {}", s.what, s.file.string(), why);
+        // Said once, when the secret was taken in; later runs only note it in the module log.
+        ctx.log.log(s.fresh ? spdlog::level::info : spdlog::level::debug, "{} {} left in place: {}",
+                    s.what, s.file.string(), why);
         continue;
       }
       wipe_secret_file(s.file);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "crypto/password_hash.h"
@@ -26,6 +27,7 @@ namespace fs = std::filesystem;
 class FakeCommands : public CommandRunner {
  public:
   CommandResult run(const std::vector<std::string>& argv, std::chrono::milliseconds) override {
+    std::lock_guard<std::mutex> lock(mutex);  // the module runs checkers side by side
     std::string line;
     for (auto& a : argv) line += (line.empty() ? "" : " ") + a;
     calls.push_back(line);
@@ -35,6 +37,7 @@ class FakeCommands : public CommandRunner {
   }
   std::vector<std::string> calls;
   std::map<std::string, std::string> failures;
+  std::mutex mutex;
 };
 
 struct MailFixture : ::testing::Test {
@@ -129,8 +132,7 @@ TEST_F(MailFixture, FullModeFirstRunThenNoop) {
   // The checkers ran.
   bool postfix_check = false;
   for (auto& c : commands->calls)
-    if (c.find("postfix -c") != std::string::npos && c.find(" check") != std::string::npos)
-      postfix_check = true;
+    if (c.find("postsuper -c") != std::string::npos) postfix_check = true;
   EXPECT_TRUE(postfix_check);
 
   // A second run: nothing written, nothing restarted, no checker run.
@@ -169,7 +171,7 @@ TEST_F(MailFixture, FailedCheckRestoresThePreviousConfig) {
   apply();
   std::string before = read_file(sb("/etc/postfix/main.cf"));
   profile.limits.message_size_bytes = 1234;
-  commands->failures["postfix -c"] = "postfix: fatal: bad numerical configuration";
+  commands->failures["postsuper -c"] = "postsuper: fatal: bad numerical configuration";
   try {
     apply();
     FAIL() << "expected the check to fail";
