@@ -1,6 +1,7 @@
 """Helpers shared by the mail end-to-end tests: send with swaks, read Maildirs and IMAP/POP3, verify
 DKIM signatures with dkimpy against the public keys the engine published in the user store."""
 import imaplib
+import json
 import os
 import poplib
 import socket
@@ -170,9 +171,20 @@ def service_pids(sb):
     pids = {}
     if os.path.isdir(d):
         for name in os.listdir(d):
-            with open(os.path.join(d, name)) as f:
-                pids[name] = f.read().strip()
+            if name.endswith(".json"):
+                with open(os.path.join(d, name)) as f:
+                    rec = json.load(f)
+                pids[rec.get("name", name[:-5])] = rec.get("pid")
     return pids
+
+
+def pid_alive(pid):
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(") ")[-1][:1] != "Z"
 
 
 def postfix_log(sb):
