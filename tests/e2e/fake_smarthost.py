@@ -15,6 +15,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
+def auth_user(session):
+    data = getattr(session, "auth_data", None)
+    return data.login.decode() if isinstance(data, LoginPassword) else None
+
+
 class Spool:
     def __init__(self, directory):
         self.directory = directory
@@ -50,7 +55,7 @@ def main():
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user
               and auth_data.password.decode() == password)
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(args.cert, args.key)
