@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "dns_records_command.h"
 #include "engine/error.h"
 #include "engine/runner.h"
 
@@ -50,6 +51,16 @@ int main(int argc, char** argv) {
   add_target(analyze, target);
   auto* hash = app.add_subcommand("hash-password", "read a password (no echo), print its hash");
 
+  cli::DnsRecordsCommand dns_cmd;
+  auto* dns_records = app.add_subcommand(
+      "dns-records", "the DNS records to publish: zone file, JSON or a table for the registrar");
+  add_target(dns_records, dns_cmd.target);
+  dns_records->add_option("--profile", dns_cmd.profile,
+                          "compute from this profile (default: what the last run applied)");
+  dns_records->add_option("--domain", dns_cmd.domain, "only this domain");
+  dns_records->add_option("--format", dns_cmd.format, "zone, json or table (default)")
+      ->check(CLI::IsMember({"zone", "json", "table"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,6 +78,7 @@ int main(int argc, char** argv) {
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
     if (*hash) return cli::hash_password_command();
+    if (*dns_records) return cli::dns_records(dns_cmd);
   } catch (const std::exception& e) {
     std::cerr << "firstboot: error: " << e.what() << "\n";
     return 1;
