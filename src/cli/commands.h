@@ -25,5 +25,6 @@ int check_profile(const std::string& file);
 int status(const TargetOptions& target, bool json, bool wait, int timeout_seconds);
 int stop(const TargetOptions& target);
 int analyze(const TargetOptions& target);
+int hash_password_command();  // hash_password_command.cpp
 
 }  // namespace firstboot::cli

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_target(stop, target);
   auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
   add_target(analyze, target);
+  auto* hash = app.add_subcommand("hash-password", "read a password (no echo), print its hash");
 
   cli::DnsRecordsCommand dns_cmd;
   auto* dns_records = app.add_subcommand(
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     if (*status) return cli::status(target, json, wait, timeout);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
+    if (*hash) return cli::hash_password_command();
     if (*dns_records) return cli::dns_records(dns_cmd);
   } catch (const std::exception& e) {
     std::cerr << "firstboot: error: " << e.what() << "\n";
