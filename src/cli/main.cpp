@@ -45,6 +45,12 @@ int main(int argc, char** argv) {
   status->add_option("--timeout", timeout, "seconds to wait with --wait")
       ->check(CLI::Range(0, 86400));
 
+  bool check_json = false;
+  auto* monitor_check = app.add_subcommand(
+      "check", "run every check, record the results, write the metrics, alert on changes");
+  add_target(monitor_check, target);
+  monitor_check->add_flag("--json", check_json, "machine-readable output");
+
   auto* stop = app.add_subcommand("stop", "stop the daemons of a sandbox");
   add_target(stop, target);
   auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
@@ -75,6 +81,7 @@ int main(int argc, char** argv) {
     }
     if (*check) return cli::check_profile(profile_file);
     if (*status) return cli::status(target, json, wait, timeout);
+    if (*monitor_check) return cli::check(target, check_json);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
     if (*hash) return cli::hash_password_command();
