@@ -23,8 +23,6 @@ namespace firstboot::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 Layout layout_for(const TargetOptions& target) {
   if (!target.sandbox.empty() && !target.root.empty())
     throw Error("--sandbox and --root exclude each other");
@@ -32,6 +30,8 @@ Layout layout_for(const TargetOptions& target) {
   if (!target.root.empty()) return Layout::offline(target.root);
   return Layout::system();
 }
+
+namespace {
 
 std::unique_ptr<ServiceSupervisor> supervisor_for(const Layout& layout) {
   switch (layout.target()) {
@@ -98,7 +98,10 @@ int run(const RunCommand& cmd) {
   };
   Stopwatch clock;
   auto progress = [&](const std::string& line) {
-    std::printf("[%7.3fs] %s\n", clock.seconds(), line.c_str());
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "[%7.3fs] ", clock.seconds());
+    if (cmd.progress) return cmd.progress(stamp + line);
+    std::printf("%s%s\n", stamp, line.c_str());
     std::fflush(stdout);
   };
   std::vector<Module*> module_ptrs;

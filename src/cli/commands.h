@@ -2,8 +2,11 @@
 // Each returns the process exit code: 0 ok, 1 a module or check failed, 2 bad usage or profile.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+
+#include "engine/layout.h"
 
 namespace firstboot::cli {
 
@@ -18,7 +21,11 @@ struct RunCommand {
   std::optional<std::string> only;
   bool force = false;
   bool dry_run = false;  // `plan`
+  // Receives the progress lines instead of stdout (the wizard's progress screen).
+  std::function<void(const std::string& line)> progress;
 };
+
+Layout layout_for(const TargetOptions& target);
 
 int run(const RunCommand& cmd);
 int check_profile(const std::string& file);
