@@ -246,6 +246,10 @@ class Search {
 
 }  // namespace
 
+SeedSearch find_seed(const Layout& layout, const SeedOptions& options) {
+  return Search(layout, options).run();
+}
+
 const char* to_string(SeedSource source) {
   switch (source) {
     case SeedSource::boot_partition:

@@ -21,6 +21,7 @@ const char* kProfile =
 
 class SeedDiscoveryTest : public ::testing::Test {
  protected:
+  testing::ScratchDir scratch;
   Layout layout = Layout::offline(scratch.path());
 
   void put(const std::string& system_path, const std::string& text) {
@@ -41,8 +42,6 @@ class SeedDiscoveryTest : public ::testing::Test {
     auto r = find_seed(layout);
     return r.seed ? r.seed->label : "none";
   }
-
-  testing::ScratchDir scratch;
 };
 
 TEST_F(SeedDiscoveryTest, NothingFoundListsEveryPlace) {

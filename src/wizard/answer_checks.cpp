@@ -1,5 +1,6 @@
 #include "wizard/answer_checks.h"
 
+#include <arpa/inet.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -160,12 +161,30 @@ std::string parse_mappings(const std::string& text,
 }
 
 std::string check_username(const std::string& name) {
+  static const std::regex shape(R"(^[A-Za-z0-9._+@-]{1,254}$)");
   if (name.empty()) return "Enter the user name your provider gave you.";
-  if (name.size() > 256) return "The user name is too long.";
-  for (unsigned char c : name)
-    if (c <= ' ' || c == 0x7f)
-      return "The user name must not contain blanks or control characters.";
+  if (!std::regex_match(name, shape))
+    return "The user name may only hold letters, digits and . _ + @ -";
+  if (name.find('@') != std::string::npos && !is_valid_email(name))
+    return "'" + name + "' looks like a mail address but is not a valid one.";
   return "";
+}
+
+std::string check_dns_name(const std::string& name) {
+  // As the schema's spf_include: host-name labels that may also hold underscores.
+  static const std::regex shape(
+      R"(^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)+$)");
+  if (name.size() > 253 || !std::regex_match(name, shape))
+    return "'" + name + "' is not a DNS name (like _spf.provider.example).";
+  return "";
+}
+
+std::string check_relay_host(const std::string& host) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1)
+    return "";
+  return check_hostname(host);
 }
 
 std::string check_acme_directory(const std::string& url) {

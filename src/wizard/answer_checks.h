@@ -34,8 +34,12 @@ std::string parse_port(const std::string& text, int& port);
 // "from@a=to@b, from2@a=to2@b" -> pairs.
 std::string parse_mappings(const std::string& text,
                            std::vector<std::pair<std::string, std::string>>& out);
-// A SASL user name: printable, no blanks.
+// A SASL user name: letters, digits and . _ + @ - (a valid address when it has an @).
 std::string check_username(const std::string& name);
+// A DNS name that may hold underscores (an SPF include like _spf.provider.example).
+std::string check_dns_name(const std::string& name);
+// The smarthost: a fully qualified host name or an IP address.
+std::string check_relay_host(const std::string& host);
 // An https:// URL of an ACME directory.
 std::string check_acme_directory(const std::string& url);
 // An absolute path of a file that exists and can be read.

@@ -76,6 +76,14 @@ TEST(AnswerChecks, QuotasPortsMappingsUsernamesUrlsFiles) {
       parse_mappings("a@x.example=a@y.example a@x.example=b@y.example", maps).find("mapped twice"),
       std::string::npos);
   EXPECT_EQ(check_username("relay@example.com"), "");
+  EXPECT_NE(check_username("relay@"), "");
+  EXPECT_EQ(check_dns_name("_spf.provider.example"), "");
+  EXPECT_NE(check_dns_name("spf"), "");
+  EXPECT_NE(check_dns_name("_spf.provider.example\""), "");
+  EXPECT_EQ(check_relay_host("127.0.0.1"), "");
+  EXPECT_EQ(check_relay_host("2001:db8::1"), "");
+  EXPECT_EQ(check_relay_host("smtp.provider.example"), "");
+  EXPECT_NE(check_relay_host("smtp"), "");
   EXPECT_NE(check_username("two words"), "");
   EXPECT_EQ(check_acme_directory("https://acme-v02.api.letsencrypt.org/directory"), "");
   EXPECT_NE(check_acme_directory("http://acme.example/directory"), "");

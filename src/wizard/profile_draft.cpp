@@ -55,8 +55,8 @@ std::string to_yaml(const ProfileDraft& d, const std::vector<std::string>& heade
     out << YAML::Key << "relay" << YAML::Value << YAML::BeginMap;
     key_quoted(out, "host", d.relay.host);
     out << YAML::Key << "port" << YAML::Value << d.relay.port;
-    key_quoted(out, "username", d.relay.username);
-    key_quoted(out, "password_file", d.relay.password_file);
+    if (!d.relay.username.empty()) key_quoted(out, "username", d.relay.username);
+    if (!d.relay.password_file.empty()) key_quoted(out, "password_file", d.relay.password_file);
     if (!d.relay.spf_include.empty()) key_quoted(out, "spf_include", d.relay.spf_include);
     if (!d.relay.mappings.empty()) {
       out << YAML::Key << "mappings" << YAML::Value << YAML::BeginMap;
@@ -72,8 +72,10 @@ std::string to_yaml(const ProfileDraft& d, const std::vector<std::string>& heade
     key_quoted(out, "cert", d.tls.cert_file);
     key_quoted(out, "key", d.tls.key_file);
   } else if (d.tls.source == "acme") {
+    out << YAML::Key << "acme" << YAML::Value << YAML::BeginMap;
     key_quoted(out, "directory", d.tls.acme_directory);
     key_quoted(out, "email", d.tls.acme_email);
+    out << YAML::EndMap;
   }
   out << YAML::EndMap;
 

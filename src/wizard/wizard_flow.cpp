@@ -52,7 +52,6 @@ class Flow {
       if (nav == Nav::next && step == Step::summary && result_) return std::move(result_);
       switch (nav) {
         case Nav::next:
-          if (step == Step::summary) break;
           if (redirect_) {
             // The loader refused the assembled profile: go back to the question owning the field.
             step = jump_back(history, *redirect_);
@@ -361,7 +360,7 @@ class Flow {
     return ask_form(s, [&](FormScreen& f) {
       std::string host = normalize_name(f.fields[0].value);
       f.fields[0].value = host;
-      std::string error = check_hostname(host);
+      std::string error = check_relay_host(host);
       if (!error.empty()) return "Server: " + error;
       int port = 0;
       error = parse_port(normalize_name(f.fields[1].value), port);
@@ -375,8 +374,8 @@ class Flow {
         if (!error.empty()) return "Password: " + error;
       }
       std::string spf = normalize_name(f.fields[5].value);
-      if (!spf.empty() && !is_valid_domain(spf))
-        return "SPF include: '" + spf + "' is not a domain name (like _spf.provider.example).";
+      if (!spf.empty() && !check_dns_name(spf).empty())
+        return "SPF include: " + check_dns_name(spf);
       std::vector<std::pair<std::string, std::string>> maps;
       error = parse_mappings(f.fields[6].value, maps);
       if (!error.empty()) return "Mappings: " + error;
@@ -515,10 +514,32 @@ class Flow {
     return false;
   }
 
+  // The loader on the assembled YAML. The relay password file is written together with the
+  // profile, so it cannot exist yet: when that is the only issue, the rest is checked without
+  // the credentials (the loader wants both or neither), which the relay step checked itself.
+  LoadedProfile check_draft(const std::string& yaml) {
+    LoadedProfile loaded = options_.check_profile(yaml);
+    auto missing_secret = [&](const ProfileIssue& issue) {
+      return issue.field == "relay.password_file" && issue.message.rfind("file not found", 0) == 0;
+    };
+    if (draft_.mode != MailMode::relay || loaded.issues.empty() ||
+        !std::all_of(loaded.issues.begin(), loaded.issues.end(), missing_secret))
+      return loaded;
+    ProfileDraft without = draft_;
+    without.relay.username.clear();
+    without.relay.password_file.clear();
+    loaded = options_.check_profile(to_yaml(without, options_.header));
+    if (loaded.profile && loaded.profile->relay) {
+      loaded.profile->relay->username = draft_.relay.username;
+      loaded.profile->relay->password_file = draft_.relay.password_file;
+    }
+    return loaded;
+  }
+
   Nav ask_summary() {
     if (stale_answers()) return Nav::next;
     std::string yaml = to_yaml(draft_, options_.header);
-    LoadedProfile loaded = options_.check_profile(yaml);
+    LoadedProfile loaded = check_draft(yaml);
     if (!loaded.issues.empty() || !loaded.profile) {
       // Send the person to the first question the loader objected to, with all its messages.
       Step target = loaded.issues.empty() ? Step::hostname : owner_of(loaded.issues[0].field);

@@ -15,10 +15,16 @@ namespace fs = std::filesystem;
 
 // What the scripted person does on one screen.
 struct Action {
+  Action(std::string screen_id, std::vector<std::string> field_values = {},
+         std::string menu_choice = "", Nav how = Nav::next)
+      : screen(std::move(screen_id)),
+        values(std::move(field_values)),
+        choice(std::move(menu_choice)),
+        nav(how) {}
   std::string screen;               // expected screen id
   std::vector<std::string> values;  // form: field values in order ("=" keeps the default)
-  std::string choice;               // menu: the key to pick
-  Nav nav = Nav::next;
+  std::string choice;               // menu: the key to pick ("=" keeps the default)
+  Nav nav;
 };
 
 struct Seen {
@@ -157,7 +163,9 @@ TEST_F(WizardFlowTest, FullModeWalkThroughMakesALoadableProfileWithHashesOnly) {
   // Password fields never arrive pre-filled.
   for (const auto& s : ui->seen)
     for (const auto& f : s.fields)
-      if (f.secret) EXPECT_TRUE(f.value.empty()) << s.id;
+      if (f.secret) {
+        EXPECT_TRUE(f.value.empty()) << s.id;
+      }
 }
 
 TEST_F(WizardFlowTest, DefaultsComeFromTheMachineAndTheHostName) {
@@ -189,7 +197,7 @@ TEST_F(WizardFlowTest, RelayModeKeepsTheSecretOutOfTheProfile) {
        {"tls", {}, "self-signed"},
        {"dns", {}, "none"},
        {"summary"}});
-  ASSERT_TRUE(result);
+  ASSERT_TRUE(result) << last("relay").error;
   EXPECT_EQ(result->profile.mode, MailMode::relay);
   ASSERT_TRUE(result->profile.relay);
   EXPECT_EQ(result->profile.relay->host, "smtp.provider.example");
