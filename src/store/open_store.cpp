@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
 #include <system_error>
 
 #include "engine/error.h"
@@ -37,14 +40,31 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, colon) + url.substr(at);
 }
 
-uid_t wanted_owner(uid_t fallback) {
-  struct passwd* pw = getpwnam(kStoreFileOwner);
-  return pw ? pw->pw_uid : fallback;
-}
+// The daemons' ids as the machine that runs them knows them: the image's own /etc/passwd and
+// /etc/group for an offline tree (its ids may differ from the build host's), else this machine's.
+struct Ids {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
 
-gid_t wanted_group(gid_t fallback) {
-  struct group* gr = getgrnam(kStoreFileGroup);
-  return gr ? gr->gr_gid : fallback;
+Ids daemon_ids(const Layout& layout) {
+  Ids ids;
+  if (layout.target() != Target::offline) {
+    if (struct passwd* pw = getpwnam(kStoreFileOwner)) ids.uid = pw->pw_uid;
+    if (struct group* gr = getgrnam(kStoreFileGroup)) ids.gid = gr->gr_gid;
+    return ids;
+  }
+  if (FILE* f = std::fopen(layout.map("/etc/passwd").c_str(), "re")) {
+    while (struct passwd* pw = fgetpwent(f))
+      if (std::strcmp(pw->pw_name, kStoreFileOwner) == 0) ids.uid = pw->pw_uid;
+    std::fclose(f);
+  }
+  if (FILE* f = std::fopen(layout.map("/etc/group").c_str(), "re")) {
+    while (struct group* gr = fgetgrent(f))
+      if (std::strcmp(gr->gr_name, kStoreFileGroup) == 0) ids.gid = gr->gr_gid;
+    std::fclose(f);
+  }
+  return ids;
 }
 
 // Creates the directories that are missing, each 0755; existing ones are left as they are.
@@ -60,7 +80,8 @@ void ensure_directory(const fs::path& dir) {
 
 }  // namespace
 
-void prepare_store_file(const fs::path& file) {
+void prepare_store_file(const Layout& layout) {
+  fs::path file = layout.map(kStoreSystemPath);
   ensure_directory(file.parent_path());
   // Created empty (a valid empty SQLite database) with its final mode and owner, so no row ever
   // lands in a file others could read.
@@ -77,8 +98,9 @@ void prepare_store_file(const fs::path& file) {
     throw Error("setting the mode of " + file.string() + ": " + errno_text(errno));
   // Only root can give the file to the daemons' users; an unprivileged run (tests) keeps its own.
   if (geteuid() != 0) return;
-  uid_t uid = wanted_owner(st.st_uid);
-  gid_t gid = wanted_group(st.st_gid);
+  Ids ids = daemon_ids(layout);
+  uid_t uid = ids.uid.value_or(st.st_uid);
+  gid_t gid = ids.gid.value_or(st.st_gid);
   if ((uid != st.st_uid || gid != st.st_gid) && fchown(fd, uid, gid) != 0)
     throw Error("setting the owner of " + file.string() + ": " + errno_text(errno));
 }
@@ -104,7 +126,7 @@ std::unique_ptr<Store> open_store(const Profile& profile, const Layout& layout, 
   if (read_only) {
     db = SqliteConnection::open_memory_copy(file);
   } else {
-    prepare_store_file(file);
+    prepare_store_file(layout);
     db = SqliteConnection::open_file(file);
   }
   auto store = std::make_unique<SqlStore>(std::move(db), store_location(layout), read_only);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -401,6 +402,55 @@ TEST_F(StoreTest, FileModeOwnerAndJournal) {
   EXPECT_EQ(st.st_mode & 07777, 0640u);
 }
 
+TEST_F(StoreTest, OfflineTreeFileBelongsToTheImagesDaemonUsers) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give files away";
+  Layout offline = Layout::offline(dir / "image");
+  fs::create_directories(offline.map("/etc"));
+  std::ofstream(offline.map("/etc/passwd")) << "root:x:0:0:root:/root:/bin/sh\n"
+                                            << "dovecot:x:4242:4243::/usr/lib/dovecot:/bin/false\n";
+  std::ofstream(offline.map("/etc/group")) << "root:x:0:\npostfix:x:4244:\n";
+  auto s = open_store(profile, offline);
+  EXPECT_EQ(s->location(), "/var/lib/firstboot/users.sqlite");
+  struct stat st {};
+  ASSERT_EQ(stat(offline.map(kStoreSystemPath).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4242u);
+  EXPECT_EQ(st.st_gid, 4244u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+}
+
+TEST_F(StoreTest, AWriterWaitsForAReaderInsteadOfFailing) {
+  open()->sync_domains({"example.com"});
+  // A daemon in the middle of a lookup holds a shared lock for a moment.
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_file().c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM domains;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::thread release([reader] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  auto s = open();
+  EXPECT_TRUE(s->sync_domains({"example.com", "example.org"}));
+  release.join();
+  sqlite3_close(reader);
+  EXPECT_EQ(s->domains().size(), 2u);
+}
+
+TEST_F(StoreTest, AnUnreadableDatabaseIsReportedWithItsPath) {
+  fs::create_directories(layout.state_dir());
+  std::ofstream(db_file()) << std::string(4096, 'x');
+  for (bool read_only : {false, true}) {
+    try {
+      open(read_only);
+      ADD_FAILURE() << "expected an error";
+    } catch (const Error& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find(db_file().string()), std::string::npos) << what;
+      EXPECT_NE(what.find("not a database"), std::string::npos) << what;
+    }
+  }
+}
+
 TEST_F(StoreTest, ValuesWithQuotesRoundTrip) {
   auto s = open();
   std::string hash = "$y$j9T$'\";DROP-TABLE-users;--";
@@ -436,7 +486,7 @@ TEST_F(StoreTest, RefusesInvalidRows) {
 }
 
 TEST_F(StoreTest, MigratesAnOlderDatabaseKeepingItsRows) {
-  prepare_store_file(db_file());
+  prepare_store_file(layout);
   {
     auto conn = SqliteConnection::open_file(db_file());
     ASSERT_TRUE(migrate_schema(*conn, 1));
@@ -520,11 +570,14 @@ TEST_F(StoreTest, PostfixReadsTheStoreAsItsUser) {
   fs::create_directories(conf);
   std::ofstream(conf / "main.cf")
       << "compatibility_level = 3.6\nmyhostname = localhost.localdomain\nmydomain = localdomain\n";
+  // Postfix waits for a config file modified in the last second to settle: backdate them.
+  backdate(conf / "main.cf");
   if (run_command("postconf -c " + conf.string() + " -m 2>/dev/null | grep -qx sqlite").first != 0)
     GTEST_SKIP() << "Postfix has no sqlite map support (postfix-sqlite)";
   auto map = [&](const std::string& name, const std::string& query) {
     std::ofstream(conf / (name + ".cf"))
         << "dbpath = " << db_file().string() << "\nquery = " << query << "\n";
+    backdate(conf / (name + ".cf"));
     return "sqlite:" + (conf / (name + ".cf")).string();
   };
   std::string prefix = "postmap -c " + conf.string() + " -q ";
