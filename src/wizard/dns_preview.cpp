@@ -32,13 +32,15 @@ std::string derived_dns_record_names(const Profile& p) {
   const bool served = p.dns.serve != "none";
   if (served)
     out += fmt::format(
-        "This server answers for the zones ({}). At each registrar, delegate the\n"
-        "domain to {} (NS record, with a glue A record for its address).\n\n",
+        "This server answers for the zones ({}). At each registrar, delegate\n"
+        "the domain to {} (NS record, and a glue A record\n"
+        "with its address).\n\n",
         p.dns.serve, p.hostname);
   else
     out +=
-        "Create these records at your DNS provider. Values marked 'at apply' are made\n"
-        "when the profile is applied: `firstboot dns-records` prints them all.\n\n";
+        "Create these records at your DNS provider. Values marked 'at apply'\n"
+        "are made when the profile is applied: `firstboot dns-records` then\n"
+        "prints them all.\n\n";
   const std::string ipv4 = p.public_ipv4.empty() ? "this server's public IPv4" : p.public_ipv4;
   bool host_listed = false;
   for (const auto& d : p.domains) {

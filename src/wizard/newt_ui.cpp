@@ -71,8 +71,9 @@ newtComponent text_box(int left, int top, int width, const std::vector<std::stri
   int n = static_cast<int>(lines.size());
   bool scroll = n > max_lines;
   *height = std::max(1, std::min(n, max_lines));
-  // The scroll bar takes two columns.
-  newtComponent box = newtTextbox(left, top, width, *height, scroll ? NEWT_FLAG_SCROLL : 0);
+  // newt adds two columns for the scroll bar to the width it is given.
+  newtComponent box =
+      newtTextbox(left, top, scroll ? width - 2 : width, *height, scroll ? NEWT_FLAG_SCROLL : 0);
   std::string text = joined(lines, 0, lines.size());
   newtTextboxSetText(box, text.c_str());
   return box;

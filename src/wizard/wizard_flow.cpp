@@ -23,14 +23,31 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
+// A menu line: the profile's word, then what it means.
+std::string item(const std::string& key, const std::string& text, std::size_t width = 7) {
+  return key + std::string(key.size() < width ? width - key.size() : 1, ' ') + text;
+}
+
+const char* mode_short(MailMode mode) {
+  switch (mode) {
+    case MailMode::relay:
+      return "relay (send only, through a smarthost)";
+    case MailMode::local:
+      return "local (mailboxes on this machine)";
+    case MailMode::full:
+      return "full (complete mail server)";
+  }
+  return "";
+}
+
 std::string mode_line(MailMode mode) {
   switch (mode) {
     case MailMode::relay:
-      return "Send only: mail leaves through your provider's SMTP server (smarthost)";
+      return "Send only: mail leaves through your provider's server (smarthost)";
     case MailMode::local:
-      return "Receive mail for your domains into mailboxes (Maildirs) on this machine";
+      return "Receive mail for your domains into Maildirs on this machine";
     case MailMode::full:
-      return "Complete mail server: mailboxes, IMAP/POP3, submission, DKIM, DMARC";
+      return "Complete mail server: mailboxes, IMAP/POP3, submission, DKIM";
   }
   return "";
 }
@@ -192,9 +209,9 @@ class Flow {
                  title("Mode", Step::mode),
                  "What should this machine do with mail?",
                  take_pending(Step::mode),
-                 {{"relay", mode_line(MailMode::relay)},
-                  {"local", mode_line(MailMode::local)},
-                  {"full", mode_line(MailMode::full)}},
+                 {{"relay", item("relay", mode_line(MailMode::relay))},
+                  {"local", item("local", mode_line(MailMode::local))},
+                  {"full", item("full", mode_line(MailMode::full))}},
                  to_string(draft_.mode),
                  true};
     Nav nav = ui_.menu(s);
@@ -395,15 +412,16 @@ class Flow {
 
   Nav ask_tls() {
     for (int screens = 0; screens < kMaxAttempts; ++screens) {
-      MenuScreen s{"tls",
-                   title("TLS certificate", Step::tls),
-                   "Where the certificate for " + draft_.hostname + " comes from.",
-                   take_pending(Step::tls),
-                   {{"self-signed", "Generate one now: works offline, clients warn once"},
-                    {"acme", "Let's Encrypt or another ACME CA (self-signed until issued)"},
-                    {"provided", "A certificate and key you already have on this machine"}},
-                   draft_.tls.source,
-                   true};
+      MenuScreen s{
+          "tls",
+          title("TLS certificate", Step::tls),
+          "Where the certificate for " + draft_.hostname + " comes from.",
+          take_pending(Step::tls),
+          {{"self-signed", item("self-signed", "Made now: works offline, clients warn once", 13)},
+           {"acme", item("acme", "Let's Encrypt or another ACME CA (self-signed meanwhile)", 13)},
+           {"provided", item("provided", "A certificate and key already on this machine", 13)}},
+          draft_.tls.source,
+          true};
       Nav nav = ui_.menu(s);
       if (nav != Nav::next) return nav;
       if (s.selected == "self-signed") {
@@ -463,15 +481,16 @@ class Flow {
   }
 
   Nav ask_dns() {
-    MenuScreen s{"dns",
-                 title("DNS", Step::dns),
-                 "Who answers DNS queries for your domains?",
-                 take_pending(Step::dns),
-                 {{"none", "Your DNS provider: the summary lists the records to create"},
-                  {"bind", "This machine, with BIND 9 (delegate the domains to it)"},
-                  {"nsd", "This machine, with NSD (authoritative only, smaller)"}},
-                 draft_.dns_serve,
-                 true};
+    MenuScreen s{
+        "dns",
+        title("DNS", Step::dns),
+        "Who answers DNS queries for your domains?",
+        take_pending(Step::dns),
+        {{"none", item("none", "Your DNS provider: the summary lists the records to create")},
+         {"bind", item("bind", "This machine, with BIND 9 (delegate the domains to it)")},
+         {"nsd", item("nsd", "This machine, with NSD (authoritative only, smaller)")}},
+        draft_.dns_serve,
+        true};
     Nav nav = ui_.menu(s);
     if (nav == Nav::next) draft_.dns_serve = s.selected;
     return nav;
@@ -559,7 +578,7 @@ class Flow {
       text += k + std::string(k.size() < 12 ? 12 - k.size() : 1, ' ') + v + "\n";
     };
     row("Host name", p.hostname);
-    row("Mode", std::string(to_string(p.mode)) + ": " + mode_line(p.mode));
+    row("Mode", mode_short(p.mode));
     std::vector<std::string> names;
     for (const auto& d : p.domains) names.push_back(d.name);
     row("Domains", join(names, ", "));
