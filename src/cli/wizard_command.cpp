@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 #include <sstream>
 
 #include "crypto/password_hash.h"
@@ -80,6 +81,12 @@ void announce(const Layout& layout, const std::string& message) {
   ssize_t ignored = ::write(fd, message.data(), message.size());
   (void)ignored;
   ::close(fd);
+}
+
+// The status table colours its words for a terminal; the dialog shows plain text.
+std::string without_colors(const std::string& text) {
+  static const std::regex sgr("\x1b\\[[0-9;]*m");
+  return std::regex_replace(text, sgr, "");
 }
 
 std::string wizard_run_footer(int code, const fs::path& profile) {
@@ -169,7 +176,7 @@ int wizard(const WizardCommand& cmd) {
   }
   std::cout.rdbuf(saved_out);
   std::cerr.rdbuf(saved_err);
-  std::string text = report.str() + wizard_run_footer(code, profile);
+  std::string text = without_colors(report.str()) + wizard_run_footer(code, profile);
   ui.show_report(code == 0 ? "Ready" : "Not ready", text);
   ui.close();
   // Left on the console (and in the service's log) after the screens are gone.
