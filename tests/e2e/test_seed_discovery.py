@@ -208,4 +208,21 @@ def test_no_seed_on_a_console_starts_the_wizard():
     harness.check(os.listdir(root) == [], f"something was written: {os.listdir(root)}")
 
 
+def test_the_examples_in_docs_unattended_md_pass_check_profile():
+    """The hand-written profiles in docs/unattended.md, with real hashes and their files."""
+    with open(os.path.join(harness.SOURCE, "docs", "unattended.md")) as f:
+        doc = f.read()
+    blocks = [b.split("```", 1)[0] for b in doc.split("```yaml\n")[1:]]
+    harness.check(len(blocks) >= 4, f"found {len(blocks)} yaml blocks")
+    work = fresh_root("docs")
+    put(work, "alice.password", "alice-password\n")
+    put(work, "relay.secret", "provider-secret\n")
+    for i, block in enumerate(blocks):
+        text = block.replace("$y$j9T$....", ADMIN_HASH)
+        if text.startswith("#cloud-config"):
+            text = yaml.safe_dump(yaml.safe_load(text)["firstboot"])
+        path = put(work, f"example-{i}.yaml", text)
+        harness.run_cmd([harness.BIN, "check-profile", path], check_rc=0)
+
+
 harness.main(globals())
