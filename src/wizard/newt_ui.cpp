@@ -367,7 +367,6 @@ Nav NewtUi::review(const ReviewScreen& screen) {
 }
 
 Nav NewtUi::confirm_quit(const std::string& text) {
-  Geometry g = geometry();
   newtComponent form = new_form();
   auto lines = wrap_text(text, 44);
   int h = 0;
@@ -379,7 +378,6 @@ Nav NewtUi::confirm_quit(const std::string& text) {
   newtFormAddComponent(form, stay);
   newtCenteredWindow(46, static_cast<unsigned>(top + 1), "Quit?");
   newtFormSetCurrent(form, stay);
-  (void)g;
   Event ev = next_event(form);
   Nav nav = Nav::back;
   if (ev.is_key)
