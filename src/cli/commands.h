@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,7 +23,10 @@ struct RunCommand {
   std::optional<std::string> only;
   bool force = false;
   bool dry_run = false;  // `plan`
+  // Receives the progress lines instead of stdout (the wizard's progress screen).
+  std::function<void(const std::string& line)> progress;
 };
+
 
 int run(const RunCommand& cmd);
 int check_profile(const std::string& file);
