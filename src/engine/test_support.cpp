@@ -47,8 +47,3 @@ std::vector<ServiceStatus> FakeSupervisor::status_all() {
 }
 
 }  // namespace firstboot::testing
-
-// TEMPORARY until the service backends land: remove on merge.
-namespace firstboot {
-const char* to_string(ServiceAction a) { return a == ServiceAction::none ? "none" : "changed"; }
-}  // namespace firstboot

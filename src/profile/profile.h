@@ -50,11 +50,11 @@ struct Relay {
 };
 
 struct TlsSettings {
-  std::string source = "self-signed";  // self-signed | provided | acme
-  std::string cert_file;               // provided
-  std::string key_file;                // provided
-  std::string acme_directory;          // acme
-  std::string acme_email;              // acme
+  std::string source = "self-signed";    // self-signed | provided | acme
+  std::string cert_file;                 // provided
+  std::string key_file;                  // provided
+  std::string acme_directory;            // acme
+  std::string acme_email;                // acme
   std::vector<std::string> extra_names;  // further SAN host names
 };
 
@@ -102,7 +102,8 @@ struct Profile {
   std::optional<Relay> relay;
   TlsSettings tls;
   DnsSettings dns;
-  std::string database = "sqlite";  // "sqlite" or a postgresql:// URL
+  std::string database = "sqlite";     // "sqlite" or a postgresql:// URL
+  std::string database_password_file;  // PostgreSQL password, read by the store; never logged
   MonitoringSettings monitoring;
   Limits limits;
   Ports sandbox_ports;

@@ -16,8 +16,8 @@ class Module;
 
 struct ProfileIssue {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;       // 1-based; 0 when unknown
+  int column = 0;     // 1-based
   std::string field;  // dotted path: "domains[0].dkim.selector"; "" for the document itself
   std::string message;
 
@@ -25,7 +25,7 @@ struct ProfileIssue {
 };
 
 struct LoadedProfile {
-  std::optional<Profile> profile;   // set only when issues is empty
+  std::optional<Profile> profile;  // set only when issues is empty
   std::vector<ProfileIssue> issues;
 };
 
@@ -41,9 +41,9 @@ LoadedProfile load_profile_text(const std::string& text, const std::string& file
                                 const std::vector<const Module*>& modules);
 
 // Validators shared by the schema checks, modules and the wizard.
-bool is_valid_hostname(const std::string& name);      // RFC 1123, FQDN, <= 253, labels <= 63
-bool is_valid_domain(const std::string& name);        // same rules, at least two labels
-bool is_valid_email(const std::string& address);      // local@domain, conservative local part
+bool is_valid_hostname(const std::string& name);  // RFC 1123, FQDN, <= 253, labels <= 63
+bool is_valid_domain(const std::string& name);    // same rules, at least two labels
+bool is_valid_email(const std::string& address);  // local@domain, conservative local part
 bool is_valid_dkim_selector(const std::string& selector);
 bool has_control_chars(const std::string& value);
 

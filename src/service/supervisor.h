@@ -3,7 +3,9 @@
 //    session, output captured to log/<name>.out, PIDs recorded under run/firstboot/services so
 //    `firstboot stop --sandbox DIR` works from another process;
 //  - SystemdSupervisor (real system): units started/restarted/reloaded over sd-bus;
-//  - OfflineSupervisor (--root image trees): records which units to enable, starts nothing.
+//  - OfflineSupervisor (--root image trees): enables units by creating their wants symlinks in the
+//    image tree, starts nothing.
+// See docs/services.md.
 #pragma once
 
 #include <chrono>
@@ -35,9 +37,9 @@ struct ReadinessProbe {
 };
 
 struct ServiceSpec {
-  std::string name;                 // unique: "postfix", "dovecot", "opendkim-ed25519"
-  std::string systemd_unit;         // "postfix.service"; may be an instance "opendkim@ed25519"
-  std::vector<std::string> argv;    // foreground command line for the process backend
+  std::string name;               // unique: "postfix", "dovecot", "opendkim-ed25519"
+  std::string systemd_unit;       // "postfix.service"; may be an instance "opendkim@ed25519"
+  std::vector<std::string> argv;  // foreground command line for the process backend
   std::map<std::string, std::string> env;  // extra environment for the process backend
   std::vector<ReadinessProbe> ready_when;  // all must accept connections
   // How to apply a config change without a restart. Empty and no signal: restart.
@@ -53,8 +55,17 @@ enum class ConfigChange {
   restart,     // restart
 };
 
-enum class ServiceAction { none, started, restarted, reloaded, would_start, would_restart,
-                           would_reload };
+enum class ServiceAction {
+  none,
+  started,
+  restarted,
+  reloaded,
+  would_start,
+  would_restart,
+  would_reload,
+  enabled,       // offline: the unit's wants symlink was created in the image tree
+  would_enable,  // plan of an offline run
+};
 const char* to_string(ServiceAction action);
 
 struct ServiceStatus {
@@ -80,6 +91,10 @@ class ServiceSupervisor {
 
   virtual ServiceStatus status(const std::string& name) = 0;
   virtual std::vector<ServiceStatus> status_all() = 0;
+
+  // What ensure_running(spec, change) would do, without doing it (used by `plan`). The default
+  // answers from status(): stopped -> would_start; running -> none, would_reload or would_restart.
+  virtual ServiceAction planned_action(const ServiceSpec& spec, ConfigChange change);
 };
 
 // Before starting anything: is the TCP port free on this host? When not, who holds it (best

@@ -16,17 +16,17 @@ class Layout;
 struct Profile;
 
 struct DnsRecordRow {
-  std::string domain;   // zone apex, "example.com"
-  std::string name;     // owner name relative to the zone, "@" or "mail._domainkey"
-  std::string type;     // "TXT", "MX", ...
+  std::string domain;  // zone apex, "example.com"
+  std::string name;    // owner name relative to the zone, "@" or "mail._domainkey"
+  std::string type;    // "TXT", "MX", ...
   int ttl = 3600;
   std::string value;    // presentation value without quoting/splitting ("v=DKIM1; k=rsa; p=...")
   std::string purpose;  // "dkim", "spf", ... (free text for the onboarding checklist)
 };
 
 struct UserRow {
-  std::string address;        // "alice@example.com"
-  std::string password_hash;  // crypt(3), "$y$..."
+  std::string address;            // "alice@example.com"
+  std::string password_hash;      // crypt(3), "$y$..."
   std::uint64_t quota_bytes = 0;  // 0: unlimited
 };
 
@@ -36,11 +36,11 @@ struct AliasRow {
 };
 
 struct CertificateRow {
-  std::string host;           // "mail.example.com"
-  std::string source;         // "live" | "staged" | "self-signed"
-  std::string sha256;         // fingerprint of the DER certificate, hex
-  std::string not_after;      // ISO 8601 UTC
-  std::string fullchain_path; // system path (not mapped)
+  std::string host;            // "mail.example.com"
+  std::string source;          // "live" | "staged" | "self-signed"
+  std::string sha256;          // fingerprint of the DER certificate, hex
+  std::string not_after;       // ISO 8601 UTC
+  std::string fullchain_path;  // system path (not mapped)
   std::string key_path;
 };
 
@@ -77,8 +77,10 @@ class Store {
 
   // "sqlite" or "postgresql": which lookup driver Postfix and Dovecot use.
   virtual std::string driver() const = 0;
-  // SQLite: the database file as the daemons see it (system path, e.g.
-  // /var/lib/firstboot/users.sqlite, mapped by the caller). PostgreSQL: the conninfo string.
+  // SQLite: the database file as the daemons open it, already mapped: the sandbox path in a
+  // sandbox (its daemons run now), /var/lib/firstboot/users.sqlite on the real system and in an
+  // offline image (its daemons run after boot). Put it in configs as is; do not map it again.
+  // PostgreSQL: the conninfo string.
   virtual std::string location() const = 0;
 };
 
