@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include "dns/dns_module.h"
 #include "ssl/ssl_module.h"
 
 namespace firstboot {
@@ -7,6 +8,7 @@ namespace firstboot {
 std::vector<std::unique_ptr<Module>> all_modules() {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(make_ssl_module());
+  modules.push_back(make_dns_module());
   return modules;
 }
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "dns_records_command.h"
 #include "engine/error.h"
 #include "engine/runner.h"
 
@@ -49,6 +50,16 @@ int main(int argc, char** argv) {
   auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
   add_target(analyze, target);
 
+  cli::DnsRecordsCommand dns_cmd;
+  auto* dns_records = app.add_subcommand(
+      "dns-records", "the DNS records to publish: zone file, JSON or a table for the registrar");
+  add_target(dns_records, dns_cmd.target);
+  dns_records->add_option("--profile", dns_cmd.profile,
+                          "compute from this profile (default: what the last run applied)");
+  dns_records->add_option("--domain", dns_cmd.domain, "only this domain");
+  dns_records->add_option("--format", dns_cmd.format, "zone, json or table (default)")
+      ->check(CLI::IsMember({"zone", "json", "table"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,6 +76,7 @@ int main(int argc, char** argv) {
     if (*status) return cli::status(target, json, wait, timeout);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
+    if (*dns_records) return cli::dns_records(dns_cmd);
   } catch (const std::exception& e) {
     std::cerr << "firstboot: error: " << e.what() << "\n";
     return 1;

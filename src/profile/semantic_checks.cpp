@@ -110,11 +110,13 @@ class Checker {
     std::error_code ec;
     auto status = fs::status(resolved, ec);
     if (ec || !fs::exists(status)) {
-      add(pointer,
-          "file not found: " + printable(resolved.string(), 200) +
-              (fs::path(*value).is_relative() ? " (relative to the profile's directory)" : ""));
+      // The path as written: the profile's directory is known to whoever reads the message.
+      add(pointer, "file not found: " + printable(*value, 200) +
+                       (fs::path(*value).is_relative()
+                            ? " (a relative path is read from the profile's directory)"
+                            : ""));
     } else if (!fs::is_regular_file(status)) {
-      add(pointer, printable(resolved.string(), 200) + " is not a regular file");
+      add(pointer, printable(*value, 200) + " is not a regular file");
     }
   }
 
@@ -165,7 +167,7 @@ class Checker {
       return;
     }
     if ((mode_ == "full" || mode_ == "local") && (!users || users->empty()) && present("/mode"))
-      add(users ? "/users" : "/mode", "mode " + mode_ + " needs at least one user (users:)");
+      add(users ? "/users" : "/mode", mode_ + " needs at least one user (users:)");
     if (!users) return;
     std::map<std::string, std::string> seen;
     for (std::size_t i = 0; i < users->size(); ++i) {
@@ -289,21 +291,28 @@ class Checker {
 
   // An alias whose every path leads back to aliases (a loop) never delivers.
   void check_alias_loops() {
-    std::map<std::string, int> state;  // 0 unknown, 1 visiting, 2 delivers, 3 loops only
-    std::function<bool(const std::string&, int)> delivers = [&](const std::string& a, int depth) {
-      if (!alias_targets_.count(a)) return true;  // a user or an external address
-      int& s = state[a];
-      if (s == 2) return true;
-      if (s == 1 || s == 3 || depth > 64) return false;
-      s = 1;
-      bool ok = false;
-      for (auto& t : alias_targets_[a]) ok = delivers(t, depth + 1) || ok;
-      state[a] = ok ? 2 : 3;
-      return ok;
-    };
+    // Which aliases reach a mailbox or an outside address? Walk backwards from those that do.
+    // An alias whose targets were all reported already counts as reaching, so as not to blame
+    // the aliases pointing at it a second time.
+    std::map<std::string, std::vector<std::string>> pointed_at_by;
+    std::set<std::string> reaches;
+    std::vector<std::string> queue;
     for (auto& [alias, targets] : alias_targets_) {
-      if (targets.empty()) continue;  // its targets were reported already
-      if (!delivers(alias, 0))
+      bool direct = targets.empty();
+      for (auto& t : targets) {
+        if (alias_targets_.count(t))
+          pointed_at_by[t].push_back(alias);
+        else
+          direct = true;
+      }
+      if (direct && reaches.insert(alias).second) queue.push_back(alias);
+    }
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      for (auto& source : pointed_at_by[queue[i]])
+        if (reaches.insert(source).second) queue.push_back(source);
+    }
+    for (auto& [alias, targets] : alias_targets_) {
+      if (!reaches.count(alias))
         add(alias_pointer_[alias], "alias " + quote(alias) +
                                        " only leads to aliases that lead back to it (a loop); "
                                        "mail to it would never be delivered");
@@ -313,12 +322,12 @@ class Checker {
   void check_relay() {
     bool has_relay = present("/relay");
     if (mode_ == "relay" && !has_relay && present("/mode")) {
-      add("/mode", "mode relay needs a relay: section (host, port, username, password_file)");
+      add("/mode", "relay needs a relay: section (host, port, username, password_file)");
       return;
     }
     if (!has_relay) return;
     if (mode_ != "relay" && !mode_.empty()) {
-      add("/relay", "relay: is only used with mode relay (this profile has mode " + mode_ + ")");
+      add("/relay", "is only used with mode relay (this profile has mode " + mode_ + ")");
       return;
     }
     check_with("/relay/host", host_problem);
