@@ -99,7 +99,10 @@ int run(const RunCommand& cmd) {
   };
   Stopwatch clock;
   auto progress = [&](const std::string& line) {
-    std::printf("[%7.3fs] %s\n", clock.seconds(), line.c_str());
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "[%7.3fs] ", clock.seconds());
+    if (cmd.progress) return cmd.progress(stamp + line);
+    std::printf("%s%s\n", stamp, line.c_str());
     std::fflush(stdout);
   };
   std::vector<Module*> module_ptrs;

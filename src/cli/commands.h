@@ -2,6 +2,7 @@
 // Each returns the process exit code: 0 ok, 1 a module or check failed, 2 bad usage or profile.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ struct RunCommand {
   std::optional<std::string> only;
   bool force = false;
   bool dry_run = false;  // `plan`
+  // Receives the progress lines instead of stdout (the wizard's progress screen).
+  std::function<void(const std::string& line)> progress;
 };
 
 int run(const RunCommand& cmd);
@@ -30,6 +33,7 @@ int status(const TargetOptions& target, bool json, bool wait, int timeout_second
 int check(const TargetOptions& target, bool json);
 int stop(const TargetOptions& target);
 int analyze(const TargetOptions& target);
+int hash_password_command();  // hash_password_command.cpp
 
 // The layout and supervisor a target means (commands.cpp).
 Layout target_layout(const TargetOptions& target);

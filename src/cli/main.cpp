@@ -3,8 +3,10 @@
 #include <iostream>
 
 #include "commands.h"
+#include "dns_records_command.h"
 #include "engine/error.h"
 #include "engine/runner.h"
+#include "wizard_command.h"
 
 int main(int argc, char** argv) {
   using namespace firstboot;
@@ -20,7 +22,8 @@ int main(int argc, char** argv) {
     sandbox->excludes(root);
   };
   auto add_run_options = [&](CLI::App* sub) {
-    sub->add_option("--profile", run_cmd.profile, "the YAML profile to apply")->required();
+    auto* profile = sub->add_option("--profile", run_cmd.profile, "the YAML profile to apply");
+    if (sub->get_name() == "plan") profile->required();  // run alone looks for a seed
     add_target(sub, run_cmd.target);
     sub->add_option("--only", run_cmd.only, "run just this module");
     sub->add_flag("--force", run_cmd.force, "re-apply and re-validate even when nothing changed");
@@ -49,11 +52,26 @@ int main(int argc, char** argv) {
       "check", "run every check, record the results, write the metrics, alert on changes");
   add_target(monitor_check, target);
   monitor_check->add_flag("--json", check_json, "machine-readable output");
+  cli::WizardCommand wizard_cmd;
+  auto* wizard = app.add_subcommand("wizard", "ask on the console, write a profile, apply it");
+  wizard->add_option("--output", wizard_cmd.output, "only write the profile (0600) to FILE");
+  add_target(wizard, wizard_cmd.target);
 
   auto* stop = app.add_subcommand("stop", "stop the daemons of a sandbox");
   add_target(stop, target);
   auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
   add_target(analyze, target);
+  auto* hash = app.add_subcommand("hash-password", "read a password (no echo), print its hash");
+
+  cli::DnsRecordsCommand dns_cmd;
+  auto* dns_records = app.add_subcommand(
+      "dns-records", "the DNS records to publish: zone file, JSON or a table for the registrar");
+  add_target(dns_records, dns_cmd.target);
+  dns_records->add_option("--profile", dns_cmd.profile,
+                          "compute from this profile (default: what the last run applied)");
+  dns_records->add_option("--domain", dns_cmd.domain, "only this domain");
+  dns_records->add_option("--format", dns_cmd.format, "zone, json or table (default)")
+      ->check(CLI::IsMember({"zone", "json", "table"}));
 
   try {
     app.parse(argc, argv);
@@ -62,7 +80,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   try {
-    if (*run) return cli::run(run_cmd);
+    if (*run) return run_cmd.profile.empty() ? cli::run_from_seed(run_cmd) : cli::run(run_cmd);
+    if (*wizard) return cli::wizard(wizard_cmd);
     if (*plan) {
       run_cmd.dry_run = true;
       return cli::run(run_cmd);
@@ -72,6 +91,8 @@ int main(int argc, char** argv) {
     if (*monitor_check) return cli::check(target, check_json);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
+    if (*hash) return cli::hash_password_command();
+    if (*dns_records) return cli::dns_records(dns_cmd);
   } catch (const std::exception& e) {
     std::cerr << "firstboot: error: " << e.what() << "\n";
     return 1;

@@ -85,11 +85,27 @@ void make_parents(const fs::path& path) {
   if (ec) throw Error("creating directory " + path.parent_path().string() + ": " + ec.message());
 }
 
+}  // namespace
+
+fs::path temp_path_for(const fs::path& path) {
+  return path.parent_path() / ("." + path.filename().string() + ".firstboot-tmp");
+}
+
+void remove_stale_temp(const fs::path& path) {
+  struct stat st {};
+  fs::path tmp = temp_path_for(path);
+  if (::lstat(tmp.c_str(), &st) == 0) ::unlink(tmp.c_str());
+}
+
+namespace {
+
 void write_atomic(const fs::path& path, std::string_view content, const FileAttrs& attrs,
                   const Ids& ids) {
   make_parents(path);
-  std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".tmp.XXXXXX"));
-  int fd = mkstemp(tmpl.data());
+  // A fixed temporary name: the state lock allows one writer at a time, and a run killed between
+  // create and rename leaves at most this one file, which the next run removes or reuses.
+  std::string tmpl = temp_path_for(path).string();
+  int fd = ::open(tmpl.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) throw Error("writing " + path.string() + ": " + errno_text(errno));
   auto fail = [&](const std::string& what) {
     int err = errno;
@@ -211,6 +227,7 @@ FileChange FileWriter::write(const fs::path& path, std::string_view content, con
   struct stat st {};
   bool have_stat = existing && ::stat(path.c_str(), &st) == 0;
   if (existing && *existing == content) {
+    if (!dry_run_) remove_stale_temp(path);
     if (!have_stat || !attrs_differ(st, attrs, ids)) return FileChange::unchanged;
     // Same content, wrong mode or owner: fix in place.
     about_to_change();
@@ -241,6 +258,7 @@ FileChange FileWriter::create_once(const fs::path& path,
                                    const FileAttrs& attrs, bool secret) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
+    if (!dry_run_) remove_stale_temp(path);
     Ids ids = resolve_ids(attrs.owner, attrs.group);
     if (!attrs_differ(st, attrs, ids)) return FileChange::unchanged;
     about_to_change();

@@ -90,6 +90,10 @@ std::string read_file(const std::filesystem::path& path);
 
 // Atomic write without backup or events, for the engine's own bookkeeping (journal, pid files).
 void write_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode);
+// The temporary file an atomic write of path goes through (".NAME.firstboot-tmp" beside it), and
+// its removal: a write killed before its rename leaves that file; the next run cleans it up.
+std::filesystem::path temp_path_for(const std::filesystem::path& path);
+void remove_stale_temp(const std::filesystem::path& path);
 
 // Sets owner and group by name when running as root; a no-op otherwise. Throws on unknown names.
 void set_owner(const std::filesystem::path& path, const std::string& owner,

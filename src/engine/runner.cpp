@@ -157,6 +157,8 @@ RunReport Runner::run(const Profile& profile, const RunOptions& options) {
   std::optional<StateLock> lock;
   if (!options.dry_run) lock.emplace(layout_.state_dir());
   Journal journal(layout_.state_dir() / "journal.json");
+  // Under the lock: a journal write killed before its rename left its temporary file behind.
+  if (!options.dry_run) remove_stale_temp(journal.file());
   journal.load();
   std::string run_id = make_run_id();
   run_changes_.clear();

@@ -20,6 +20,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr std::size_t kMaxReportedIssues = 100;
+
 std::string get_string(const json& obj, const char* key, const std::string& fallback) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
@@ -254,8 +256,14 @@ LoadedProfile load_profile_text(const std::string& text, const std::string& file
       return result;
     }
   }
-  for (auto& issue : keep_most_specific(std::move(issues)))
-    result.issues.push_back(to_profile_issue(issue, file));
+  auto shown = keep_most_specific(std::move(issues));
+  // A hostile file can produce a problem per node; the first ones tell the story.
+  for (std::size_t i = 0; i < shown.size() && i < kMaxReportedIssues; ++i)
+    result.issues.push_back(to_profile_issue(shown[i], file));
+  if (shown.size() > kMaxReportedIssues)
+    result.issues.push_back(ProfileIssue{
+        file, 1, 1, "",
+        std::to_string(shown.size() - kMaxReportedIssues) + " more problem(s) not shown"});
   return result;
 }
 

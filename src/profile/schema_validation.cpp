@@ -210,7 +210,8 @@ std::vector<DocumentIssue> validate_against_schema(const json& doc, const Source
       if (value->is_object() && value->contains(key)) {
         pointer = pointer_child(pointer, key);
         value = &(*value)[key];
-      } else if (value->is_array()) {
+      } else if (value->is_array() && !key.empty() &&
+                 key.find_first_not_of("0123456789") == std::string::npos && key.size() < 10) {
         std::size_t index = std::stoul(key);
         if (index >= value->size()) break;
         pointer = pointer_index(pointer, index);
@@ -288,7 +289,7 @@ std::vector<DocumentIssue> validate_against_schema(const json& doc, const Source
       // "Elements at indexes #i and #j violate uniqueness constraint."
       auto second = d.find('#', d.find('#') + 1);
       if (second != std::string::npos && value->is_array()) {
-        std::size_t index = std::stoul(d.substr(second + 1));
+        std::size_t index = std::strtoul(d.c_str() + second + 1, nullptr, 10);
         if (index < value->size()) {
           message = quoted_value((*value)[index]) + " is listed more than once";
           pointer = pointer_index(pointer, index);

@@ -101,7 +101,21 @@ class Checker {
   }
   void check_email(const std::string& pointer) { check_with(pointer, email_problem); }
 
-  // A file that must exist (password files): checked, never read.
+  // A password file is read once and removed after a successful run (the mail module keeps its
+  // hash or the installed secret): a later run finds it missing, which is fine. When it exists it
+  // must be a regular file; when nothing was stored yet, the mail module says so at apply.
+  void check_consumable_file(const std::string& pointer) {
+    check_with(pointer, path_problem);
+    auto value = string_at(pointer);
+    if (!value || !path_problem(*value).empty()) return;
+    fs::path resolved = resolve_profile_path(*value, base_dir_);
+    std::error_code ec;
+    auto status = fs::status(resolved, ec);
+    if (!ec && fs::exists(status) && !fs::is_regular_file(status))
+      add(pointer, printable(*value, 200) + " is not a regular file");
+  }
+
+  // A file that must exist (the database password): checked, never read.
   void check_existing_file(const std::string& pointer) {
     check_with(pointer, path_problem);
     auto value = string_at(pointer);
@@ -110,11 +124,13 @@ class Checker {
     std::error_code ec;
     auto status = fs::status(resolved, ec);
     if (ec || !fs::exists(status)) {
-      add(pointer,
-          "file not found: " + printable(resolved.string(), 200) +
-              (fs::path(*value).is_relative() ? " (relative to the profile's directory)" : ""));
+      // The path as written: the profile's directory is known to whoever reads the message.
+      add(pointer, "file not found: " + printable(*value, 200) +
+                       (fs::path(*value).is_relative()
+                            ? " (a relative path is read from the profile's directory)"
+                            : ""));
     } else if (!fs::is_regular_file(status)) {
-      add(pointer, printable(resolved.string(), 200) + " is not a regular file");
+      add(pointer, printable(*value, 200) + " is not a regular file");
     }
   }
 
@@ -165,7 +181,7 @@ class Checker {
       return;
     }
     if ((mode_ == "full" || mode_ == "local") && (!users || users->empty()) && present("/mode"))
-      add(users ? "/users" : "/mode", "mode " + mode_ + " needs at least one user (users:)");
+      add(users ? "/users" : "/mode", mode_ + " needs at least one user (users:)");
     if (!users) return;
     std::map<std::string, std::string> seen;
     for (std::size_t i = 0; i < users->size(); ++i) {
@@ -193,7 +209,7 @@ class Checker {
                                         : "is not a crypt(3) hash of a supported scheme ($y$, "
                                           "$2b$, $6$, ...); make one with firstboot hash-password";
       });
-      if (has_file) check_existing_file(base + "/password_file");
+      if (has_file) check_consumable_file(base + "/password_file");
       check_size(base + "/quota", 1024 * 1024, 0, "quota");
     }
   }
@@ -289,21 +305,28 @@ class Checker {
 
   // An alias whose every path leads back to aliases (a loop) never delivers.
   void check_alias_loops() {
-    std::map<std::string, int> state;  // 0 unknown, 1 visiting, 2 delivers, 3 loops only
-    std::function<bool(const std::string&, int)> delivers = [&](const std::string& a, int depth) {
-      if (!alias_targets_.count(a)) return true;  // a user or an external address
-      int& s = state[a];
-      if (s == 2) return true;
-      if (s == 1 || s == 3 || depth > 64) return false;
-      s = 1;
-      bool ok = false;
-      for (auto& t : alias_targets_[a]) ok = delivers(t, depth + 1) || ok;
-      state[a] = ok ? 2 : 3;
-      return ok;
-    };
+    // Which aliases reach a mailbox or an outside address? Walk backwards from those that do.
+    // An alias whose targets were all reported already counts as reaching, so as not to blame
+    // the aliases pointing at it a second time.
+    std::map<std::string, std::vector<std::string>> pointed_at_by;
+    std::set<std::string> reaches;
+    std::vector<std::string> queue;
     for (auto& [alias, targets] : alias_targets_) {
-      if (targets.empty()) continue;  // its targets were reported already
-      if (!delivers(alias, 0))
+      bool direct = targets.empty();
+      for (auto& t : targets) {
+        if (alias_targets_.count(t))
+          pointed_at_by[t].push_back(alias);
+        else
+          direct = true;
+      }
+      if (direct && reaches.insert(alias).second) queue.push_back(alias);
+    }
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      for (auto& source : pointed_at_by[queue[i]])
+        if (reaches.insert(source).second) queue.push_back(source);
+    }
+    for (auto& [alias, targets] : alias_targets_) {
+      if (!reaches.count(alias))
         add(alias_pointer_[alias], "alias " + quote(alias) +
                                        " only leads to aliases that lead back to it (a loop); "
                                        "mail to it would never be delivered");
@@ -313,12 +336,12 @@ class Checker {
   void check_relay() {
     bool has_relay = present("/relay");
     if (mode_ == "relay" && !has_relay && present("/mode")) {
-      add("/mode", "mode relay needs a relay: section (host, port, username, password_file)");
+      add("/mode", "relay needs a relay: section (host, port, username, password_file)");
       return;
     }
     if (!has_relay) return;
     if (mode_ != "relay" && !mode_.empty()) {
-      add("/relay", "relay: is only used with mode relay (this profile has mode " + mode_ + ")");
+      add("/relay", "is only used with mode relay (this profile has mode " + mode_ + ")");
       return;
     }
     check_with("/relay/host", host_problem);
@@ -331,7 +354,7 @@ class Checker {
     check_with("/relay/username", [](const std::string& v) {
       return v.find('@') != std::string::npos ? email_problem(v) : std::string();
     });
-    if (has_file) check_existing_file("/relay/password_file");
+    if (has_file) check_consumable_file("/relay/password_file");
     check_with("/relay/spf_include", dns_name_problem);
     const json* mappings = at("/relay/mappings");
     if (mappings && mappings->is_object()) {

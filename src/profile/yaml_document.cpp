@@ -108,7 +108,8 @@ class JsonBuilder : public YAML::EventHandler {
     if (expecting_key()) {
       fatal_here(mark, "a mapping key is missing or empty");
     }
-    Slot slot = take_slot(mark);
+    // yaml-cpp marks an empty value where the next token starts; its key is the better place.
+    Slot slot = take_slot(mark, true);
     if (slot.target) *slot.target = nullptr;
   }
 
@@ -126,27 +127,31 @@ class JsonBuilder : public YAML::EventHandler {
     Slot slot = take_slot(mark);
     if (!slot.target) return;
     check_tag(mark, tag, slot);
+    if (value.size() > kMaxScalarBytes) {
+      issue(slot.pointer, slot.field, to_position(mark),
+            "is " + std::to_string(value.size()) + " bytes long; values are limited to " +
+                std::to_string(kMaxScalarBytes) + " bytes");
+      // Only the reported prefix goes on: no later check ever sees a huge string.
+      *slot.target = value.substr(0, kMaxScalarBytes);
+      return;
+    }
     if (has_control_chars(value)) {
       issue(slot.pointer, slot.field, to_position(mark),
             "contains a control character (\"" + printable(value) +
                 "\"); control characters are not allowed in any value");
-    } else if (value.size() > kMaxScalarBytes) {
-      issue(slot.pointer, slot.field, to_position(mark),
-            "is " + std::to_string(value.size()) + " bytes long; values are limited to " +
-                std::to_string(kMaxScalarBytes) + " bytes");
     }
     *slot.target = tag == "?" ? resolve_plain(value) : json(value);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(mark, tag, anchor, false);
+                       YAML::EmitterStyle::value style) override {
+    open(mark, tag, anchor, false, style);
   }
   void OnSequenceEnd() override { stack_.pop_back(); }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(mark, tag, anchor, true);
+                  YAML::EmitterStyle::value style) override {
+    open(mark, tag, anchor, true, style);
   }
   void OnMapEnd() override { stack_.pop_back(); }
 
@@ -206,8 +211,9 @@ class JsonBuilder : public YAML::EventHandler {
     }
   }
 
-  Slot take_slot(const YAML::Mark& mark) {
+  Slot take_slot(const YAML::Mark& mark, bool at_key = false) {
     SourcePosition position = to_position(mark);
+    if (at_key && !stack_.empty() && stack_.back().is_map) position = stack_.back().key_position;
     if (stack_.empty()) {
       doc_.sources.add("", "", position, SourcePosition{});
       return Slot{&root_, "", ""};
@@ -231,12 +237,16 @@ class JsonBuilder : public YAML::EventHandler {
   }
 
   void check_tag(const YAML::Mark& mark, const std::string& tag, const Slot& slot) {
-    if (tag != "?" && tag != "!")
-      issue(slot.pointer, slot.field, to_position(mark),
-            "explicit YAML tags (" + printable(tag) + ") are not supported");
+    if (tag == "?" || tag == "!") return;
+    std::string shown = tag;
+    const std::string core = "tag:yaml.org,2002:";
+    if (shown.rfind(core, 0) == 0) shown = "!!" + shown.substr(core.size());
+    issue(slot.pointer, slot.field, to_position(mark),
+          "explicit YAML tags (" + printable(shown) + ") are not supported");
   }
 
-  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, bool is_map) {
+  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, bool is_map,
+            YAML::EmitterStyle::value style) {
     count(mark, anchor);
     if (expecting_key())
       fatal_here(mark, "a mapping key must be a plain value, not a " +
@@ -244,7 +254,9 @@ class JsonBuilder : public YAML::EventHandler {
     if (stack_.size() >= static_cast<std::size_t>(kMaxProfileDepth))
       fatal_here(mark,
                  "the profile nests deeper than " + std::to_string(kMaxProfileDepth) + " levels");
-    Slot slot = take_slot(mark);
+    // A block mapping or list "starts" at its first entry, on the line after its key; problems
+    // with it as a whole are better shown at the key.
+    Slot slot = take_slot(mark, style == YAML::EmitterStyle::Block);
     if (slot.target) {
       check_tag(mark, tag, slot);
       *slot.target = is_map ? json::object() : json::array();
@@ -361,6 +373,7 @@ bool check_raw_text(const std::string& text, YamlDocument& doc) {
   while (start <= text.size()) {
     auto end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
+    // yaml-cpp refuses a tab even on an otherwise blank line; say why, at the tab.
     for (std::size_t i = start; i < end && (text[i] == ' ' || text[i] == '\t'); ++i) {
       if (text[i] == '\t') {
         doc.issues.push_back(
@@ -384,9 +397,17 @@ YamlDocument parse_yaml_document(const std::string& text) {
     doc.fatal = true;
     return doc;
   }
+  // CRLF line ends become LF (positions stay the same); a byte order mark is dropped.
+  std::string normalized;
+  normalized.reserve(text.size());
+  std::size_t from = text.rfind("\xef\xbb\xbf", 0) == 0 ? 3 : 0;
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    normalized += text[i];
+  }
   JsonBuilder builder(doc);
   try {
-    std::istringstream in(text);
+    std::istringstream in(normalized);
     YAML::Parser parser(in);
     // A second document is refused by the builder as soon as it starts.
     for (int i = 0; i < 2 && parser.HandleNextDocument(builder); ++i) {

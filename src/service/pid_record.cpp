@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "engine/error.h"
 #include "service/proc.h"
@@ -116,7 +118,9 @@ std::optional<PidRecord> PidRecords::load(const std::string& name, std::string* 
     if (j.contains("stop_timeout_ms"))
       r.stop_timeout_ms = j.at("stop_timeout_ms").get<std::int64_t>();
     if (r.stop_timeout_ms < 0 || r.stop_timeout_ms > 3600000) r.stop_timeout_ms = 10000;
-    if (r.name != name || r.pid <= 1 || r.pgid <= 1) throw Error("inconsistent fields");
+    // The process backend always starts a daemon as the leader of its own session and group:
+    // a record saying otherwise was not written by us and must not steer kill(-pgid).
+    if (r.name != name || r.pid <= 1 || r.pgid != r.pid) throw Error("inconsistent fields");
     return r;
   } catch (const std::exception& e) {
     if (why) *why = p.string() + ": unreadable PID record (" + e.what() + ")";
@@ -141,6 +145,32 @@ std::vector<std::string> PidRecords::names() const {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+RecordLock::RecordLock(const PidRecords& records, const std::string& name,
+                       std::chrono::milliseconds bound) {
+  check_service_name(name);
+  std::error_code ec;
+  fs::create_directories(records.dir(), ec);
+  if (ec) throw Error("creating " + records.dir().string() + ": " + ec.message());
+  fs::path path = records.dir() / ("." + name + ".lock");
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error("opening " + path.string() + ": " + errno_text(errno));
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if ((errno != EWOULDBLOCK && errno != EINTR) || std::chrono::steady_clock::now() >= deadline) {
+      int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      throw Error("service " + name + ": another firstboot process is starting or stopping it (" +
+                  path.string() + " stayed locked: " + errno_text(err) + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+RecordLock::~RecordLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
 bool record_process_alive(const PidRecord& record) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -47,6 +48,19 @@ class PidRecords {
 
  private:
   std::filesystem::path dir_;
+};
+
+// Serializes work on one service between firstboot processes (a `run` and a `stop` at once):
+// flock on RECORDS/.NAME.lock, waited for at most `bound`, released on destruction.
+class RecordLock {
+ public:
+  RecordLock(const PidRecords& records, const std::string& name, std::chrono::milliseconds bound);
+  ~RecordLock();
+  RecordLock(const RecordLock&) = delete;
+  RecordLock& operator=(const RecordLock&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 // Is the recorded process still the one we started (alive, not a zombie, same start time)?

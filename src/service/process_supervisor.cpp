@@ -32,7 +32,9 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr milliseconds kPoll{20};
-constexpr milliseconds kKillGrace{5000};  // after SIGKILL, how long we wait for the kernel
+constexpr milliseconds kKillGrace{5000};   // after SIGKILL, how long we wait for the kernel
+constexpr milliseconds kSettle{100};       // without probes: how long a fresh start must survive
+constexpr milliseconds kLockSlack{30000};  // waiting for another process working on a service
 constexpr std::size_t kTailLines = 10;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -221,6 +223,7 @@ class ProcessSupervisor : public ServiceSupervisor {
   ServiceAction ensure_running(const ServiceSpec& spec, ConfigChange change) override {
     check_service_name(spec.name);
     if (spec.argv.empty()) throw Error("service " + spec.name + ": no command line to run");
+    RecordLock lock(records_, spec.name, spec.start_timeout + spec.stop_timeout + kLockSlack);
     std::string why;
     auto rec = records_.load(spec.name, &why);
     if (rec) reap(rec->pid);
@@ -240,7 +243,7 @@ class ProcessSupervisor : public ServiceSupervisor {
     }
     switch (change) {
       case ConfigChange::none:
-        wait_ready(spec, *rec, output_size(spec.name), "is running but");
+        wait_ready(spec, *rec, output_size(spec.name), "is running but", false);
         return ServiceAction::none;
       case ConfigChange::restart:
         restart(spec, *rec);
@@ -257,22 +260,40 @@ class ProcessSupervisor : public ServiceSupervisor {
           restart(spec, *rec);
           return ServiceAction::restarted;
         }
-        wait_ready(spec, *rec, output_size(spec.name), "was reloaded but");
+        wait_ready(spec, *rec, output_size(spec.name), "was reloaded but", false);
         return ServiceAction::reloaded;
     }
     return ServiceAction::none;
   }
 
   void stop(const std::vector<std::string>& names) override {
-    std::vector<PidRecord> recs;
-    for (auto& name : names) {
-      auto rec = records_.load(name);
-      if (rec)
-        recs.push_back(*rec);
-      else
-        records_.remove(name);  // corrupt or absent: nothing we can stop by it
-    }
-    stop_records(recs);
+    for (auto& name : names) check_service_name(name);
+    std::vector<std::optional<std::string>> errors(names.size());
+    std::vector<std::thread> threads;
+    threads.reserve(names.size());
+    // In parallel: Dovecot and OpenDKIM take seconds to wait for their children.
+    for (std::size_t i = 0; i < names.size(); ++i)
+      threads.emplace_back([this, &names, &errors, i]() {
+        try {
+          errors[i] = stop_one(names[i]);
+        } catch (const std::exception& e) {
+          errors[i] = std::string(e.what());
+        }
+      });
+    for (auto& t : threads) t.join();
+    std::string all;
+    for (auto& e : errors)
+      if (e) all += (all.empty() ? "" : "; ") + *e;
+    if (!all.empty()) throw Error(all);
+  }
+
+  ServiceAction planned_action(const ServiceSpec& spec, ConfigChange change) override {
+    check_service_name(spec.name);
+    auto rec = records_.load(spec.name);
+    if (rec) reap(rec->pid);
+    if (!rec || !record_process_alive(*rec)) return ServiceAction::would_start;
+    if (rec->spec_digest != spec_digest(spec)) return ServiceAction::would_restart;
+    return ServiceSupervisor::planned_action(spec, change);
   }
 
   void stop_all() override { stop(records_.names()); }
@@ -342,9 +363,14 @@ class ProcessSupervisor : public ServiceSupervisor {
 
   void start(const ServiceSpec& spec) {
     for (auto& probe : spec.ready_when) {
-      if (probe.kind != ReadinessProbe::Kind::tcp) continue;
+      if (probe.kind == ReadinessProbe::Kind::unix_socket) {
+        if (probe_accepts(probe, milliseconds(100)))
+          throw Error("cannot start " + spec.name + ": " + probe.describe() +
+                      " already accepts connections (another instance without a PID record?)");
+        continue;
+      }
       if (auto held = port_in_use(probe.host, probe.port))
-        throw Error("cannot start " + spec.name + ": " + *held);
+        throw Error("cannot start " + spec.name + ": " + *held + owner_service(probe));
     }
     std::error_code ec;
     fs::create_directories(log_dir_, ec);
@@ -392,7 +418,22 @@ class ProcessSupervisor : public ServiceSupervisor {
       std::lock_guard<std::mutex> lock(mu_);
       last_exit_.erase(spec.name);
     }
-    wait_ready(spec, rec, offset, "started but");
+    wait_ready(spec, rec, offset, "started but", true);
+  }
+
+  // ", started as service 'x' of this sandbox" when the holder of a port is one of ours.
+  std::string owner_service(const ReadinessProbe& probe) {
+    auto holders = port_holders(probe.host, probe.port);
+    for (auto& name : records_.names()) {
+      auto rec = records_.load(name);
+      if (!rec || !record_process_alive(*rec)) continue;
+      for (pid_t pid : holders) {
+        auto st = proc::read_stat(pid);
+        if (st && (st->session == rec->pgid || st->pgrp == rec->pgid))
+          return " (service '" + name + "' of this sandbox: two services on one port?)";
+      }
+    }
+    return {};
   }
 
   void restart(const ServiceSpec& spec, const PidRecord& rec) {
@@ -401,12 +442,16 @@ class ProcessSupervisor : public ServiceSupervisor {
     start(spec);
   }
 
-  // Waits until every probe accepts. When the process ends or the time is up, stops what is left
-  // of it and throws with its last output.
+  // Waits until every probe accepts (without probes: until a fresh start survived a moment).
+  // When the process ends, stops what is left of it and throws with its last output; when the
+  // time is up, does the same for a process it just started and only throws for an older one.
   void wait_ready(const ServiceSpec& spec, const PidRecord& rec, std::uintmax_t offset,
-                  const std::string& context) {
+                  const std::string& context, bool started_now) {
     auto begin = Clock::now();
     auto deadline = begin + spec.start_timeout;
+    auto settled = begin + (started_now && spec.ready_when.empty()
+                                ? std::min<Clock::duration>(kSettle, spec.start_timeout)
+                                : Clock::duration::zero());
     std::string why;
     for (;;) {
       if (auto status = reap(rec.pid); status || !record_process_alive(rec)) {
@@ -431,11 +476,16 @@ class ProcessSupervisor : public ServiceSupervisor {
           break;
         }
       }
-      if (all) return;
-      if (Clock::now() >= deadline) {
-        stop_record(rec, spec.stop_timeout);
+      if (all && Clock::now() >= settled) return;
+      if (!all && Clock::now() >= deadline) {
         std::string msg = "service " + spec.name + " " + context + " did not become ready within " +
-                          fmt_seconds(spec.start_timeout) + " (" + why + "); it was stopped";
+                          fmt_seconds(spec.start_timeout) + " (" + why + ")";
+        if (!started_now) {
+          throw Error(msg + "; it is still running as pid " + std::to_string(rec.pid) +
+                      last_output(rec, offset));
+        }
+        stop_record(rec, spec.stop_timeout);
+        msg += "; it was stopped";
         remember_exit(spec.name, msg);
         throw Error(msg + last_output(rec, offset));
       }
@@ -544,23 +594,16 @@ class ProcessSupervisor : public ServiceSupervisor {
     return std::nullopt;
   }
 
-  void stop_records(const std::vector<PidRecord>& recs) {
-    std::vector<std::optional<std::string>> errors(recs.size());
-    std::vector<std::thread> threads;
-    threads.reserve(recs.size());
-    for (std::size_t i = 0; i < recs.size(); ++i)
-      threads.emplace_back([&, i]() {
-        try {
-          errors[i] = stop_record(recs[i], milliseconds(recs[i].stop_timeout_ms));
-        } catch (const std::exception& e) {
-          errors[i] = std::string(e.what());
-        }
-      });
-    for (auto& t : threads) t.join();
-    std::string all;
-    for (auto& e : errors)
-      if (e) all += (all.empty() ? "" : "; ") + *e;
-    if (!all.empty()) throw Error(all);
+  std::optional<std::string> stop_one(const std::string& name) {
+    auto rec = records_.load(name);
+    if (!rec) {
+      records_.remove(name);  // corrupt or absent: nothing can be stopped by it
+      return std::nullopt;
+    }
+    RecordLock lock(records_, name, milliseconds(rec->stop_timeout_ms) + kLockSlack);
+    rec = records_.load(name);  // it may have changed while we waited
+    if (!rec) return std::nullopt;
+    return stop_record(*rec, milliseconds(rec->stop_timeout_ms));
   }
 
   fs::path base_;

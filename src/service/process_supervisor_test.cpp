@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -299,7 +301,7 @@ TEST_F(ProcessSupervisorTest, StopsSeveralInParallel) {
   auto start = std::chrono::steady_clock::now();
   make_process_supervisor(layout)->stop_all();
   auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, milliseconds(2500));
+  EXPECT_LT(took, milliseconds(3200));  // one after another: 4 s
   EXPECT_GE(took, milliseconds(900));
   for (int pid : pids) EXPECT_FALSE(pid_alive(pid));
 }
@@ -370,6 +372,104 @@ TEST_F(ProcessSupervisorTest, PlanningRecordsWithoutStarting) {
   plan->stop_all();
   EXPECT_TRUE(sup->status("planned").running);
   EXPECT_EQ(sup->status("planned").pid, pid);
+}
+
+TEST_F(ProcessSupervisorTest, WithoutProbesAnImmediateExitIsStillCaught) {
+  ServiceSpec spec;
+  spec.name = "quick";
+  spec.argv = {"/bin/sh", "-c", "echo 'cannot open config'; exit 2"};
+  try {
+    sup->ensure_running(spec, ConfigChange::none);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exited with status 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot open config"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ProcessSupervisorTest, RunningButUnreadyIsReportedNotKilled) {
+  auto spec = server("half", free_port());
+  ASSERT_EQ(sup->ensure_running(spec, ConfigChange::none), ServiceAction::started);
+  int pid = sup->status("half").pid;
+  spec.ready_when.push_back(ReadinessProbe::tcp("127.0.0.1", free_port()));
+  spec.start_timeout = milliseconds(200);
+  try {
+    sup->ensure_running(spec, ConfigChange::none);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("still running as pid " + std::to_string(pid)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(pid_alive(pid));
+}
+
+TEST_F(ProcessSupervisorTest, TwoOfOurServicesOnOnePortAreNamed) {
+  int port = free_port();
+  ASSERT_EQ(sup->ensure_running(server("first", port), ConfigChange::none), ServiceAction::started);
+  try {
+    sup->ensure_running(server("second", port), ConfigChange::none);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("service 'first' of this sandbox"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(ProcessSupervisorTest, UnixSocketAlreadyServedIsRefused) {
+  fs::path sock = dir.path() / "busy.sock";
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strcpy(a.sun_path, sock.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ServiceSpec spec;
+  spec.name = "dup";
+  spec.argv = {"/bin/sleep", "30"};
+  spec.ready_when = {ReadinessProbe::unix_socket(sock)};
+  try {
+    sup->ensure_running(spec, ConfigChange::none);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("already accepts connections"), std::string::npos)
+        << e.what();
+  }
+  ::close(fd);
+  EXPECT_FALSE(sup->status("dup").running);
+}
+
+TEST_F(ProcessSupervisorTest, AnotherProcessWorkingOnTheServiceIsWaitedFor) {
+  PidRecords records(layout.run_dir() / "services");
+  auto held = std::make_unique<RecordLock>(records, "locked", milliseconds(1000));
+  // A second lock on the same service gives up after its bound, naming the reason.
+  try {
+    RecordLock second(records, "locked", milliseconds(100));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another firstboot process"), std::string::npos);
+  }
+  std::thread release([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    held.reset();
+  });
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(sup->ensure_running(server("locked", free_port()), ConfigChange::none),
+            ServiceAction::started);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(290));
+  release.join();
+}
+
+TEST_F(ProcessSupervisorTest, ForgedRecordCannotSteerTheKill) {
+  // pgid differs from pid: not a record we wrote; it is ignored, nothing is signalled.
+  fs::create_directories(layout.run_dir() / "services");
+  std::ofstream(layout.run_dir() / "services" / "forged.json")
+      << R"({"name":"forged","pid":999999,"pgid":)" << getpgrp()
+      << R"(,"start_time":1,"argv":["x"],"spec_digest":"","started_at":0,"output":"/dev/null"})";
+  EXPECT_FALSE(sup->status("forged").running);
+  EXPECT_NE(sup->status("forged").detail.find("unreadable PID record"), std::string::npos);
+  sup->stop_all();  // must not signal our own process group
+  EXPECT_FALSE(fs::exists(layout.run_dir() / "services" / "forged.json"));
 }
 
 }  // namespace

@@ -32,6 +32,21 @@ def test_check_profile_reports_each_expected_message():
     check(not problems, "\n".join(problems))
 
 
+def test_oversized_profile_is_refused():
+    # Generated at test time (tests/profiles/make-oversized) rather than committed: 1.1 MiB.
+    os.makedirs(harness.WORK, exist_ok=True)
+    path = os.path.join(harness.WORK, "oversized.yaml")
+    run_cmd([os.path.join(SOURCE, "tests", "profiles", "make-oversized"), path], check_rc=0)
+    try:
+        with open(os.path.join(SOURCE, "tests", "profiles", "oversized.expected")) as f:
+            expected = f.read().strip().replace("FILE", path)
+        proc = run_cmd([BIN, "check-profile", path], timeout=30)
+        check(proc.returncode == 2, f"exit {proc.returncode}\n{proc.stderr}")
+        check(expected in proc.stderr, f"missing {expected!r}; got:\n{proc.stderr}")
+    finally:
+        os.unlink(path)
+
+
 def test_bad_profile_changes_nothing_in_a_provisioned_sandbox():
     with Sandbox("engine-bad") as sb:
         sb.run()
