@@ -74,7 +74,7 @@ std::string socket_error_text(int err) {
     case ECONNRESET:
       return "connection reset";
     default:
-      return std::strerror(err);
+      return errno_text(err);  // strerror is not thread-safe; probes run in parallel
   }
 }
 
