@@ -64,8 +64,13 @@ class BootHelper(unittest.TestCase):
         cloud = self.write("etc/cloud/cloud.cfg.d/90-x.cfg", "#cloud-config\nfirstboot:\n  mode: relay\n")
         self.write("etc/cloud/cloud.cfg.d/10-other.cfg", "#cloud-config\nhostname: x\n")
         self.assertEqual(self.helper("seed").stdout.strip(), cloud)
-        nocloud = self.write("var/lib/cloud/seed/nocloud/user-data", "hostname: a\n")
+        self.write("var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nhostname: a\n")
+        self.assertEqual(self.helper("seed").stdout.strip(), cloud)  # no firstboot: key
+        nocloud = self.write("var/lib/cloud/seed/nocloud/user-data",
+                             "#cloud-config\nfirstboot:\n  hostname: a\n")
         self.assertEqual(self.helper("seed").stdout.strip(), nocloud)
+        cidata = self.write("dev/disk/by-label/CIDATA", "")
+        self.assertEqual(self.helper("seed").stdout.strip(), cidata)
         boot = self.write("boot/firstboot/profile.yaml", "hostname: b\n")
         self.assertEqual(self.helper("seed").stdout.strip(), boot)
         efi = self.write("boot/efi/firstboot/profile.yaml", "hostname: c\n")
