@@ -36,20 +36,6 @@ const char* paint(CheckStatus status, bool color) {
   }
 }
 
-int check_rank(const CheckResult& c) {
-  switch (c.status) {
-    case CheckStatus::fail:
-      return 0;
-    case CheckStatus::warn:
-      return 1;
-    case CheckStatus::skipped:
-      return 2;
-    case CheckStatus::pass:
-      return 3;
-  }
-  return 4;
-}
-
 }  // namespace
 
 std::string format_run_summary(const RunReport& report) {
@@ -114,8 +100,9 @@ std::string format_status(const Journal& journal, bool color) {
                        to_string(rec.state), reset, rec.duration_ms, rec.finished_at,
                        rec.error.empty() ? "" : "  " + rec.error);
     std::vector<CheckResult> checks = rec.checks;
-    std::stable_sort(checks.begin(), checks.end(),
-                     [](auto& a, auto& b) { return check_rank(a) < check_rank(b); });
+    std::stable_sort(checks.begin(), checks.end(), [](auto& a, auto& b) {
+      return report_rank(a.status) < report_rank(b.status);
+    });
     for (auto& c : checks) {
       out += fmt::format("    {}{:<7}{} {:<44} {}\n", paint(c.status, color), to_string(c.status),
                          reset, c.id, c.detail);

@@ -9,20 +9,6 @@ namespace firstboot::cli {
 
 namespace {
 
-int rank(CheckStatus s) {
-  switch (s) {
-    case CheckStatus::fail:
-      return 0;
-    case CheckStatus::warn:
-      return 1;
-    case CheckStatus::skipped:
-      return 2;
-    case CheckStatus::pass:
-      return 3;
-  }
-  return 4;
-}
-
 // 0: a required problem or not done; 1: warnings; 2: fine.
 int module_rank(const StatusModule& m) {
   if (!m.state.empty() && m.state != "done") return 0;
@@ -133,8 +119,9 @@ StatusReport build_status_report(const Journal& journal, const std::optional<Mon
   }
   for (auto& name : order) {
     StatusModule m = modules[name];
-    std::stable_sort(m.checks.begin(), m.checks.end(),
-                     [](auto& a, auto& b) { return rank(a.check.status) < rank(b.check.status); });
+    std::stable_sort(m.checks.begin(), m.checks.end(), [](auto& a, auto& b) {
+      return report_rank(a.check.status) < report_rank(b.check.status);
+    });
     r.modules.push_back(std::move(m));
   }
   std::stable_sort(r.modules.begin(), r.modules.end(),

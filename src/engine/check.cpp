@@ -35,4 +35,18 @@ bool all_required_pass(const std::vector<CheckResult>& checks) {
   });
 }
 
+int report_rank(CheckStatus status) {
+  switch (status) {
+    case CheckStatus::fail:
+      return 0;
+    case CheckStatus::warn:
+      return 1;
+    case CheckStatus::skipped:
+      return 2;
+    case CheckStatus::pass:
+      return 3;
+  }
+  return 4;
+}
+
 }  // namespace firstboot

@@ -12,6 +12,8 @@ enum class CheckStatus { pass, warn, fail, skipped };
 const char* to_string(CheckSeverity severity);
 const char* to_string(CheckStatus status);
 CheckStatus check_status_from_string(const std::string& text);
+// Report order, worst first: fail 0, warn 1, skipped 2, pass 3.
+int report_rank(CheckStatus status);
 
 struct CheckResult {
   std::string id;      // "ssl.cert.mail.example.com", "mail.smtp.starttls"
