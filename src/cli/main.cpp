@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   status->add_option("--timeout", timeout, "seconds to wait with --wait")
       ->check(CLI::Range(0, 86400));
 
+  bool check_json = false;
+  auto* monitor_check = app.add_subcommand(
+      "check", "run every check, record the results, write the metrics, alert on changes");
+  add_target(monitor_check, target);
+  monitor_check->add_flag("--json", check_json, "machine-readable output");
   cli::WizardCommand wizard_cmd;
   auto* wizard = app.add_subcommand("wizard", "ask on the console, write a profile, apply it");
   wizard->add_option("--output", wizard_cmd.output, "only write the profile (0600) to FILE");
@@ -56,6 +61,7 @@ int main(int argc, char** argv) {
   add_target(stop, target);
   auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
   add_target(analyze, target);
+  auto* hash = app.add_subcommand("hash-password", "read a password (no echo), print its hash");
 
   cli::DnsRecordsCommand dns_cmd;
   auto* dns_records = app.add_subcommand(
@@ -82,8 +88,10 @@ int main(int argc, char** argv) {
     }
     if (*check) return cli::check_profile(profile_file);
     if (*status) return cli::status(target, json, wait, timeout);
+    if (*monitor_check) return cli::check(target, check_json);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
+    if (*hash) return cli::hash_password_command();
     if (*dns_records) return cli::dns_records(dns_cmd);
   } catch (const std::exception& e) {
     std::cerr << "firstboot: error: " << e.what() << "\n";

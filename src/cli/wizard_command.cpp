@@ -107,7 +107,7 @@ std::string wizard_run_footer(int code, const fs::path& profile) {
 }  // namespace
 
 int wizard(const WizardCommand& cmd) {
-  Layout layout = layout_for(cmd.target);
+  Layout layout = target_layout(cmd.target);
   const bool apply = cmd.output.empty();
   fs::path profile = apply ? layout.map(kKeptProfile) : fs::absolute(cmd.output).lexically_normal();
   fs::path relay_file = profile.parent_path() / "relay.secret";
@@ -191,7 +191,7 @@ int wizard(const WizardCommand& cmd) {
 }
 
 int run_from_seed(const RunCommand& cmd) {
-  Layout layout = layout_for(cmd.target);
+  Layout layout = target_layout(cmd.target);
   SeedSearch search = find_seed(layout);
   if (!search.seed) {
     std::string looked;

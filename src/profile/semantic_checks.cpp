@@ -101,7 +101,21 @@ class Checker {
   }
   void check_email(const std::string& pointer) { check_with(pointer, email_problem); }
 
-  // A file that must exist (password files): checked, never read.
+  // A password file is read once and removed after a successful run (the mail module keeps its
+  // hash or the installed secret): a later run finds it missing, which is fine. When it exists it
+  // must be a regular file; when nothing was stored yet, the mail module says so at apply.
+  void check_consumable_file(const std::string& pointer) {
+    check_with(pointer, path_problem);
+    auto value = string_at(pointer);
+    if (!value || !path_problem(*value).empty()) return;
+    fs::path resolved = resolve_profile_path(*value, base_dir_);
+    std::error_code ec;
+    auto status = fs::status(resolved, ec);
+    if (!ec && fs::exists(status) && !fs::is_regular_file(status))
+      add(pointer, printable(*value, 200) + " is not a regular file");
+  }
+
+  // A file that must exist (the database password): checked, never read.
   void check_existing_file(const std::string& pointer) {
     check_with(pointer, path_problem);
     auto value = string_at(pointer);
@@ -195,7 +209,7 @@ class Checker {
                                         : "is not a crypt(3) hash of a supported scheme ($y$, "
                                           "$2b$, $6$, ...); make one with firstboot hash-password";
       });
-      if (has_file) check_existing_file(base + "/password_file");
+      if (has_file) check_consumable_file(base + "/password_file");
       check_size(base + "/quota", 1024 * 1024, 0, "quota");
     }
   }
@@ -340,7 +354,7 @@ class Checker {
     check_with("/relay/username", [](const std::string& v) {
       return v.find('@') != std::string::npos ? email_problem(v) : std::string();
     });
-    if (has_file) check_existing_file("/relay/password_file");
+    if (has_file) check_consumable_file("/relay/password_file");
     check_with("/relay/spf_include", dns_name_problem);
     const json* mappings = at("/relay/mappings");
     if (mappings && mappings->is_object()) {
