@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "crypto/password_hash.h"
+#include "dns/dns_records_export.h"
 #include "engine/error.h"
 #include "engine/file_writer.h"
 #include "engine/layout.h"
@@ -32,10 +33,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The records the summary shows. Integrator: once modules/dns exports format_dns_records, return
-// its text here (the dns module's own record list, in its table format).
-std::string dns_records_for_summary(const Profile& profile) {
-  return wizard::derived_dns_record_names(profile);
+// The records the summary shows: the dns module's own list for this profile and target, as the
+// table `firstboot dns-records` prints (DKIM keys and tokens that do not exist yet are noted).
+// Should the module fail on a profile, the names derivable from the profile stand in.
+std::string dns_records_for_summary(const Profile& profile, const Layout& layout) {
+  try {
+    return dns::records_table(dns::dns_records_for_profile(profile, layout, nullptr));
+  } catch (const std::exception& e) {
+    return wizard::derived_dns_record_names(profile) + "\n(the dns module: " + e.what() + ")\n";
+  }
 }
 
 std::vector<const Module*> views(const std::vector<std::unique_ptr<Module>>& modules) {
@@ -124,7 +130,7 @@ int wizard(const WizardCommand& cmd) {
   options.check_profile = [&](const std::string& yaml) {
     return load_profile_text(yaml, profile.string(), views(modules));
   };
-  options.dns_records = dns_records_for_summary;
+  options.dns_records = [&layout](const Profile& p) { return dns_records_for_summary(p, layout); };
   options.hash_password = [](const std::string& password) { return hash_password(password); };
   options.header = {"firstboot profile written by `firstboot wizard`.",
                     "Check it with `firstboot check-profile FILE`; see docs/profile.md."};

@@ -119,6 +119,8 @@ TEST(WrapText, WrapsAtWordsAndKeepsNewlines) {
   EXPECT_EQ(wrap_text("one two three", 7), (std::vector<std::string>{"one two", "three"}));
   EXPECT_EQ(wrap_text("a\n\nb\n", 10), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(wrap_text("abcdefghij", 4), (std::vector<std::string>{"abcd", "efgh", "ij"}));
+  EXPECT_EQ(wrap_text("  name  value that wraps", 14, true),
+            (std::vector<std::string>{"  name  value", "      that", "      wraps"}));
 }
 
 }  // namespace

@@ -174,7 +174,7 @@ int window_height(int content_bottom) { return content_bottom + 1; }
 
 }  // namespace
 
-std::vector<std::string> wrap_text(const std::string& text, std::size_t width) {
+std::vector<std::string> wrap_text(const std::string& text, std::size_t width, bool hanging) {
   std::vector<std::string> out;
   if (width == 0) return out;
   std::size_t start = 0;
@@ -182,14 +182,18 @@ std::vector<std::string> wrap_text(const std::string& text, std::size_t width) {
     std::size_t end = text.find('\n', start);
     std::string line =
         text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::size_t lead = line.find_first_not_of(' ');
+    if (lead == std::string::npos) lead = 0;
+    std::string indent = hanging ? std::string(std::min(lead + 4, width / 2), ' ') : "";
     while (line.size() > width) {
       std::size_t cut = line.rfind(' ', width);
-      if (cut == std::string::npos || cut == 0) {
+      std::size_t floor = line.rfind(indent, 0) == 0 ? std::max(lead, indent.size()) : lead;
+      if (cut == std::string::npos || cut <= floor) {
         out.push_back(line.substr(0, width));
-        line = line.substr(width);
+        line = indent + line.substr(width);
       } else {
         out.push_back(line.substr(0, cut));
-        line = line.substr(cut + 1);
+        line = indent + line.substr(cut + 1);
       }
     }
     out.push_back(line);
@@ -339,7 +343,7 @@ Nav NewtUi::menu(MenuScreen& screen) {
 Nav NewtUi::review(const ReviewScreen& screen) {
   Geometry g = geometry();
   newtComponent form = new_form();
-  auto lines = wrap_text(screen.text, static_cast<std::size_t>(g.inner - 2));
+  auto lines = wrap_text(screen.text, static_cast<std::size_t>(g.inner - 2), true);
   int h = 0;
   newtComponent box = text_box(1, 0, g.inner, lines, g.max_height - 2, &h);
   newtFormAddComponent(form, box);
@@ -395,7 +399,8 @@ void NewtUi::progress(const std::string& title, const std::string& line) {
   restore_signals();
   Geometry g = geometry();
   int rows = g.max_height;
-  for (auto& l : wrap_text(line, static_cast<std::size_t>(g.inner))) progress_lines_.push_back(l);
+  for (auto& l : wrap_text(line, static_cast<std::size_t>(g.inner), true))
+    progress_lines_.push_back(l);
   if (!progress_form_) {
     newtCenteredWindow(static_cast<unsigned>(g.width), static_cast<unsigned>(rows), title.c_str());
     auto form = newtForm(nullptr, nullptr, 0);
@@ -427,7 +432,7 @@ void NewtUi::show_report(const std::string& title, const std::string& text) {
   end_progress();
   Geometry g = geometry();
   newtComponent form = new_form();
-  auto lines = wrap_text(text, static_cast<std::size_t>(g.inner - 2));
+  auto lines = wrap_text(text, static_cast<std::size_t>(g.inner - 2), true);
   int h = 0;
   newtComponent box = text_box(1, 0, g.inner, lines, g.max_height - 2, &h);
   newtFormAddComponent(form, box);

@@ -42,7 +42,9 @@ class NewtUi : public WizardUi {
   std::vector<std::string> progress_lines_;
 };
 
-// Word-wraps text to width columns (explicit newlines kept, over-long words cut). For tests.
-std::vector<std::string> wrap_text(const std::string& text, std::size_t width);
+// Word-wraps text to width columns (explicit newlines kept, over-long words cut). hanging:
+// continuation lines are indented 4 more than their line, so tables stay readable.
+std::vector<std::string> wrap_text(const std::string& text, std::size_t width,
+                                   bool hanging = false);
 
 }  // namespace firstboot::wizard

@@ -190,9 +190,19 @@ relay:
     proc = run_unattended(root)
     harness.check(proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     harness.check(not os.path.exists(secret), "the relay secret is still on the boot partition")
+    # The kept copy points at /etc/firstboot/relay.secret, which the mail module consumed into
+    # Postfix's 0600 map (it removes its source after a successful apply).
     copy = os.path.join(root, "etc/firstboot/relay.secret")
-    harness.check(private_file(copy) == "provider-secret\n", "the relay secret copy differs")
     harness.check(kept(root)["relay"]["password_file"] == copy, kept(root))
+    if os.path.exists(copy):
+        harness.check(private_file(copy) == "provider-secret\n", "the relay secret copy differs")
+    sasl = private_file(os.path.join(root, "etc/postfix/sasl_passwd"))
+    harness.check("provider-secret" in sasl, "the relay password did not reach Postfix")
+    harness.check("provider-secret" not in private_file(os.path.join(root,
+                                                                     "etc/firstboot/profile.yaml")),
+                  "the relay password is in the kept profile")
+    again = run_unattended(root)
+    harness.check(again.returncode == 0, f"exit {again.returncode}\n{again.stdout}{again.stderr}")
 
 
 def test_no_seed_on_a_console_starts_the_wizard():
