@@ -2,6 +2,7 @@
 
 #include "dns/dns_module.h"
 #include "mail/mail_module.h"
+#include "monitoring/monitoring_module.h"
 #include "ssl/ssl_module.h"
 
 namespace firstboot {
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Module>> all_modules() {
   modules.push_back(make_ssl_module());
   modules.push_back(make_dns_module());
   modules.push_back(make_mail_module());
+  modules.push_back(make_monitoring_module());
   return modules;
 }
 

@@ -95,6 +95,7 @@ class Vm:
         self.started = None
         self.accel = "kvm" if kvm_usable(arch) else "tcg"
         self._offset = 0
+        self._buffer = b""
         self._text = ""
 
     def command(self):
@@ -139,46 +140,53 @@ class Vm:
                                      stdout=open(os.path.join(self.workdir, "qemu.out"), "wb"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self._offset = 0
+        self._buffer = b""
         self._text = ""
 
     def elapsed(self):
         return time.monotonic() - self.started
 
     def read_serial(self):
-        """New serial output since the last call, ANSI sequences removed."""
+        """New complete lines of serial output since the last call, ANSI sequences removed.
+        An unfinished last line (a login prompt) stays in self.partial."""
         try:
             with open(self.serial_path, "rb") as f:
                 f.seek(self._offset)
                 data = f.read()
         except FileNotFoundError:
             return ""
-        # Keep an incomplete last line for the next call.
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            return ""
-        self._offset += cut
-        text = ANSI.sub(b"", data[:cut]).decode("utf-8", "replace")
+        self._offset += len(data)
+        self._buffer += data
+        cut = self._buffer.rfind(b"\n") + 1
+        complete, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        text = ANSI.sub(b"", complete).decode("utf-8", "replace")
         self._text += text
         return text
 
+    @property
+    def partial(self):
+        return ANSI.sub(b"", self._buffer).decode("utf-8", "replace")
+
     def serial_text(self):
         self.read_serial()
-        return self._text
+        return self._text + self.partial
 
     def wait_for(self, patterns, timeout, poll=0.5):
-        """Waits until a line matches one of the regexes; returns (index, match, seconds since
-        start). Raises VmError on timeout or when qemu exits."""
+        """Waits until a line (or the unfinished last line, such as a login prompt) matches one
+        of the regexes; returns (index, match, seconds since start). Raises VmError on timeout
+        or when qemu exits."""
         compiled = [re.compile(p) for p in patterns]
         deadline = time.monotonic() + timeout
-        pending = ""
         while True:
-            pending += self.read_serial()
-            lines = pending.split("\n")
-            pending = lines.pop()
+            lines = self.read_serial().split("\n")
+            lines.append(self.partial)
             for line in lines:
                 for i, rx in enumerate(compiled):
                     m = rx.search(line)
                     if m:
+                        if line is lines[-1]:
+                            self._text += self.partial  # consumed
+                            self._buffer = b""
                         return i, m, self.elapsed()
             if self.proc.poll() is not None:
                 raise VmError(f"qemu exited ({self.proc.returncode}) before {patterns}")

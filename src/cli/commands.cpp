@@ -17,15 +17,14 @@
 #include "registry.h"
 #include "report.h"
 #include "service/supervisor.h"
+#include "status_report.h"
 #include "store/store.h"
 
 namespace firstboot::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-Layout layout_for(const TargetOptions& target) {
+Layout target_layout(const TargetOptions& target) {
   if (!target.sandbox.empty() && !target.root.empty())
     throw Error("--sandbox and --root exclude each other");
   if (!target.sandbox.empty()) return Layout::sandbox(target.sandbox);
@@ -33,7 +32,7 @@ Layout layout_for(const TargetOptions& target) {
   return Layout::system();
 }
 
-std::unique_ptr<ServiceSupervisor> supervisor_for(const Layout& layout) {
+std::unique_ptr<ServiceSupervisor> target_supervisor(const Layout& layout) {
   switch (layout.target()) {
     case Target::sandbox:
       return make_process_supervisor(layout);
@@ -44,6 +43,8 @@ std::unique_ptr<ServiceSupervisor> supervisor_for(const Layout& layout) {
   }
   return nullptr;
 }
+
+namespace {
 
 std::vector<const Module*> views(const std::vector<std::unique_ptr<Module>>& modules) {
   std::vector<const Module*> out;
@@ -80,10 +81,10 @@ int run(const RunCommand& cmd) {
   auto modules = all_modules();
   auto profile = load_or_report(cmd.profile, modules);
   if (!profile) return 2;
-  Layout layout = layout_for(cmd.target);
+  Layout layout = target_layout(cmd.target);
   // Nothing is created before the profile passed every check.
   if (!cmd.dry_run && layout.target() != Target::system) fs::create_directories(layout.base());
-  auto real_supervisor = supervisor_for(layout);
+  auto real_supervisor = target_supervisor(layout);
   std::unique_ptr<ServiceSupervisor> planner;
   ServiceSupervisor* services = real_supervisor.get();
   if (cmd.dry_run) {
@@ -98,7 +99,10 @@ int run(const RunCommand& cmd) {
   };
   Stopwatch clock;
   auto progress = [&](const std::string& line) {
-    std::printf("[%7.3fs] %s\n", clock.seconds(), line.c_str());
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "[%7.3fs] ", clock.seconds());
+    if (cmd.progress) return cmd.progress(stamp + line);
+    std::printf("%s%s\n", stamp, line.c_str());
     std::fflush(stdout);
   };
   std::vector<Module*> module_ptrs;
@@ -119,7 +123,8 @@ int run(const RunCommand& cmd) {
   std::cout << format_run_summary(report) << "\n";
   Journal journal(layout.state_dir() / "journal.json");
   journal.load();
-  std::cout << format_status(journal, isatty(STDOUT_FILENO));
+  std::cout << format_status_report(
+      build_status_report(journal, load_monitor_config(layout), nullptr, false), color_output());
   return report.ok() && status_exit_code(journal) == 0 ? 0 : 1;
 }
 
@@ -132,26 +137,10 @@ int check_profile(const std::string& file) {
   return 0;
 }
 
-int status(const TargetOptions& target, bool json, bool wait, int timeout_seconds) {
-  Layout layout = layout_for(target);
-  Journal journal(layout.state_dir() / "journal.json");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  journal.load();
-  while (wait && status_exit_code(journal) != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    journal.load();
-  }
-  if (json)
-    std::cout << status_json(journal).dump(2) << "\n";
-  else
-    std::cout << format_status(journal, isatty(STDOUT_FILENO));
-  return status_exit_code(journal);
-}
-
 int stop(const TargetOptions& target) {
   if (target.sandbox.empty())
     throw Error("stop needs --sandbox DIR (use systemctl on a real system)");
-  Layout layout = layout_for(target);
+  Layout layout = target_layout(target);
   auto services = make_process_supervisor(layout);
   auto before = services->status_all();
   services->stop_all();
@@ -162,7 +151,7 @@ int stop(const TargetOptions& target) {
 }
 
 int analyze(const TargetOptions& target) {
-  Layout layout = layout_for(target);
+  Layout layout = target_layout(target);
   Journal journal(layout.state_dir() / "journal.json");
   journal.load();
   std::cout << format_analyze(journal);

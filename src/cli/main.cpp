@@ -6,6 +6,7 @@
 #include "dns_records_command.h"
 #include "engine/error.h"
 #include "engine/runner.h"
+#include "wizard_command.h"
 
 int main(int argc, char** argv) {
   using namespace firstboot;
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
     sandbox->excludes(root);
   };
   auto add_run_options = [&](CLI::App* sub) {
-    sub->add_option("--profile", run_cmd.profile, "the YAML profile to apply")->required();
+    auto* profile = sub->add_option("--profile", run_cmd.profile, "the YAML profile to apply");
+    if (sub->get_name() == "plan") profile->required();  // run alone looks for a seed
     add_target(sub, run_cmd.target);
     sub->add_option("--only", run_cmd.only, "run just this module");
     sub->add_flag("--force", run_cmd.force, "re-apply and re-validate even when nothing changed");
@@ -44,6 +46,16 @@ int main(int argc, char** argv) {
   status->add_flag("--wait", wait, "wait until everything required passes");
   status->add_option("--timeout", timeout, "seconds to wait with --wait")
       ->check(CLI::Range(0, 86400));
+
+  bool check_json = false;
+  auto* monitor_check = app.add_subcommand(
+      "check", "run every check, record the results, write the metrics, alert on changes");
+  add_target(monitor_check, target);
+  monitor_check->add_flag("--json", check_json, "machine-readable output");
+  cli::WizardCommand wizard_cmd;
+  auto* wizard = app.add_subcommand("wizard", "ask on the console, write a profile, apply it");
+  wizard->add_option("--output", wizard_cmd.output, "only write the profile (0600) to FILE");
+  add_target(wizard, wizard_cmd.target);
 
   auto* stop = app.add_subcommand("stop", "stop the daemons of a sandbox");
   add_target(stop, target);
@@ -68,13 +80,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   try {
-    if (*run) return cli::run(run_cmd);
+    if (*run) return run_cmd.profile.empty() ? cli::run_from_seed(run_cmd) : cli::run(run_cmd);
+    if (*wizard) return cli::wizard(wizard_cmd);
     if (*plan) {
       run_cmd.dry_run = true;
       return cli::run(run_cmd);
     }
     if (*check) return cli::check_profile(profile_file);
     if (*status) return cli::status(target, json, wait, timeout);
+    if (*monitor_check) return cli::check(target, check_json);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
     if (*hash) return cli::hash_password_command();

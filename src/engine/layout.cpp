@@ -33,9 +33,9 @@ fs::path data_dir() {
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     fs::path share = exe.parent_path().parent_path() / "share" / "firstboot";
-    if (fs::exists(share / "templates", ec)) return share;
+    if (fs::exists(share / "schema", ec)) return share;
   }
-  if (fs::exists(fs::path(FIRSTBOOT_INSTALL_DATA_DIR) / "templates", ec))
+  if (fs::exists(fs::path(FIRSTBOOT_INSTALL_DATA_DIR) / "schema", ec))
     return FIRSTBOOT_INSTALL_DATA_DIR;
   return FIRSTBOOT_SOURCE_DATA_DIR;
 }

@@ -136,7 +136,7 @@ TEST(ProfileExamples, MultiDomainProfileModel) {
   EXPECT_EQ(p.domains.size(), 3U);
   EXPECT_EQ(p.domains[2].dkim.selector, "mail");  // defaults for a domain without settings
   EXPECT_EQ(p.domains[2].dkim.algorithms, (std::vector<std::string>{"rsa-2048"}));
-  EXPECT_EQ(p.dns.serve, "nsd");
+  EXPECT_EQ(p.dns.serve, "bind");
   EXPECT_TRUE(p.dns.dnssec);
   EXPECT_EQ(p.monitoring.interval_seconds, 300);
   EXPECT_EQ(p.limits.message_size_bytes, 50ULL << 20);

@@ -110,7 +110,7 @@ class Sandbox:
         cmd = [BIN] + args
         if args and args[0] in ("run", "plan") and "--profile" not in args:
             cmd += ["--profile", self.profile]
-        if args and args[0] in ("run", "plan", "status", "stop", "analyze", "dns-records"):
+        if args and args[0] in ("run", "plan", "status", "check", "stop", "analyze", "dns-records"):
             cmd += ["--sandbox", self.dir]
         return run_cmd(cmd, timeout=timeout, check_rc=check_rc)
 

@@ -116,6 +116,26 @@ class ScanSecrets(unittest.TestCase):
         write(f"{self.tree}/var/lib/systemd/random-seed", b"\x01" * 512, 0o600)
         self.assertFinds(self.tree, "/var/lib/systemd/random-seed", "systemd secret")
 
+    def test_key_shipped_by_a_package_is_a_note(self):
+        lib = f"{self.tree}/usr/lib/x86_64-linux-gnu/libselftest.so.1"
+        key = os.path.join(self.tmp, "k.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519", "-out", key], check=True,
+                       capture_output=True)
+        with open(key, "rb") as f:
+            data = b"\x7fELF\x00" + f.read() + b"\x00"
+        write(lib, data)
+        import hashlib
+        write(f"{self.tree}/var/lib/dpkg/info/libselftest1:amd64.md5sums",
+              f"{hashlib.md5(data).hexdigest()}  usr/lib/x86_64-linux-gnu/libselftest.so.1\n")
+        r = scan(self.tree)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("note:", r.stdout)
+        self.assertIn("as shipped by its Debian package", r.stdout)
+        # Changed after installation: no longer what the package shipped.
+        write(lib, data + b"changed")
+        self.assertFinds(self.tree, "/usr/lib/x86_64-linux-gnu/libselftest.so.1",
+                         "PEM private key (PKCS#8)")
+
     def test_raw_image(self):
         for tool in ("sgdisk", "mkfs.ext4", "mkfs.vfat", "mcopy", "debugfs", "sfdisk"):
             if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}") \
