@@ -106,6 +106,7 @@ class Vm:
             raise VmError(f"no UEFI firmware for {self.arch}: run scripts/install-image-deps")
         vars_copy = os.path.join(self.workdir, "efivars.fd")
         shutil.copyfile(vars_template, vars_copy)
+        # TCP only: with restrict=on, qemu drops the guest's UDP replies to a forwarded port.
         fwd = "".join(f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for guest, host in self.ports.items())
         common = [
             "-m", str(self.memory_mib), "-smp", str(self.cpus),

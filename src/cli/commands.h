@@ -2,8 +2,8 @@
 // Each returns the process exit code: 0 ok, 1 a module or check failed, 2 bad usage or profile.
 #pragma once
 
-#include <memory>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,7 +26,6 @@ struct RunCommand {
   // Receives the progress lines instead of stdout (the wizard's progress screen).
   std::function<void(const std::string& line)> progress;
 };
-
 
 int run(const RunCommand& cmd);
 int check_profile(const std::string& file);

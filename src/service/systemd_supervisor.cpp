@@ -210,6 +210,11 @@ class SystemdSupervisor : public ServiceSupervisor {
   sd_bus* bus() {
     if (bus_) return bus_;
     int r = sd_bus_open_system(&bus_);
+    if (r >= 0) {
+      // A daemon reload on a slow machine (an emulated VM at first boot) takes longer than
+      // sd-bus's default 25 s method-call timeout; every wait of ours is bounded elsewhere.
+      sd_bus_set_method_call_timeout(bus_, 120ULL * 1000 * 1000);
+    }
     if (r < 0) {
       bus_ = nullptr;
       std::string msg = "no system bus reachable (" + errno_text(-r) + ")";

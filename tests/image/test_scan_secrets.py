@@ -85,6 +85,7 @@ class ScanSecrets(unittest.TestCase):
         os.rename(path + ".enc", path)
         self.assertFinds(self.tree, "/opt/app/key.pem", "PEM private key (ENCRYPTED)")
 
+    @unittest.skipUnless(shutil.which("ssh-keygen"), "ssh-keygen (openssh-client) is not installed")
     def test_ssh_host_keys(self):
         key = f"{self.tree}/etc/ssh/ssh_host_ed25519_key"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
@@ -137,7 +138,7 @@ class ScanSecrets(unittest.TestCase):
                          "PEM private key (PKCS#8)")
 
     def test_raw_image(self):
-        for tool in ("sgdisk", "mkfs.ext4", "mkfs.vfat", "mcopy", "debugfs", "sfdisk"):
+        for tool in ("sgdisk", "mkfs.ext4", "mkfs.vfat", "mcopy", "debugfs", "sfdisk", "ssh-keygen"):
             if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}") \
                     and not os.path.exists(f"/sbin/{tool}"):
                 self.skipTest(f"{tool} missing (scripts/install-image-deps)")
