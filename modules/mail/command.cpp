@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "engine/error.h"
 
@@ -18,6 +19,10 @@ namespace firstboot {
 namespace {
 
 constexpr std::size_t kMaxOutput = 256 * 1024;
+
+// forkpty opens both ends of the terminal in this process before it forks: a command forked
+// meanwhile from another thread would inherit them and keep this terminal open until it exits.
+std::mutex fork_mutex;
 
 int wait_exit(pid_t pid, bool block) {
   int status = 0;
@@ -44,14 +49,19 @@ CommandResult SystemCommandRunner::run(const std::vector<std::string>& argv,
   struct termios raw {};
   cfmakeraw(&raw);
   int master_fd = -1;
-  pid_t pid = forkpty(&master_fd, nullptr, &raw, nullptr);
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> lock(fork_mutex);
+    pid = forkpty(&master_fd, nullptr, &raw, nullptr);
+    if (pid > 0) fcntl(master_fd, F_SETFD, FD_CLOEXEC);
+  }
   if (pid < 0) throw Error("running " + argv[0] + ": " + errno_text(errno));
   if (pid == 0) {
+    close_range(3, ~0U, 0);  // nothing of ours leaks into the checker
     execv(args[0], args.data());
     dprintf(STDERR_FILENO, "cannot execute %s: %s\n", args[0], strerror(errno));
     _exit(127);
   }
-  fcntl(master_fd, F_SETFD, FD_CLOEXEC);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
   for (;;) {

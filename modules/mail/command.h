@@ -12,6 +12,7 @@ struct CommandResult {
   int exit_code = -1;  // -1: did not run or was killed at the deadline
   std::string output;  // stdout and stderr, interleaved
   bool timed_out = false;
+  double ms = 0;  // wall time, filled in by callers that measure it
 };
 
 class CommandRunner {

@@ -32,8 +32,8 @@ class FakeCommands : public CommandRunner {
     for (auto& a : argv) line += (line.empty() ? "" : " ") + a;
     calls.push_back(line);
     for (auto& [needle, message] : failures)
-      if (line.find(needle) != std::string::npos) return {1, message, false};
-    return {0, "", false};
+      if (line.find(needle) != std::string::npos) return {1, message, false, 0};
+    return {0, "", false, 0};
   }
   std::vector<std::string> calls;
   std::map<std::string, std::string> failures;
