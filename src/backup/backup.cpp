@@ -969,6 +969,17 @@ std::vector<ArchiveListing> list_backups(const fs::path& dir, const std::string&
   return out;
 }
 
+std::optional<fs::path> newest_backup(const fs::path& dir) {
+  auto names = archives_in(dir);
+  if (names.empty()) return std::nullopt;
+  auto newest =
+      std::max_element(names.begin(), names.end(), [](const ArchiveName& a, const ArchiveName& b) {
+        if (a.created != b.created) return a.created < b.created;
+        return a.name.size() != b.name.size() ? a.name.size() < b.name.size() : a.name < b.name;
+      });
+  return dir / newest->name;
+}
+
 VerifyResult verify_backup(const fs::path& archive, const std::string& passphrase) {
   ReadOutcome r = read_archive(archive, passphrase, nullptr);
   return VerifyResult{std::move(r.manifest), r.encrypted};

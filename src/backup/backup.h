@@ -63,6 +63,9 @@ struct ArchiveListing {
 std::vector<ArchiveListing> list_backups(const std::filesystem::path& dir,
                                          const std::string& passphrase);
 
+// The newest archive in dir (by the time in its name); nullopt when there is none.
+std::optional<std::filesystem::path> newest_backup(const std::filesystem::path& dir);
+
 struct VerifyResult {
   Manifest manifest;
   bool encrypted = false;

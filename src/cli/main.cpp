@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "backup_command.h"
 #include "commands.h"
 #include "dns_records_command.h"
 #include "engine/error.h"
@@ -73,6 +74,9 @@ int main(int argc, char** argv) {
   dns_records->add_option("--format", dns_cmd.format, "zone, json or table (default)")
       ->check(CLI::IsMember({"zone", "json", "table"}));
 
+  cli::BackupCommand backup_cmd;
+  auto* backup = cli::add_backup_command(app, backup_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
     if (*analyze) return cli::analyze(target);
     if (*hash) return cli::hash_password_command();
     if (*dns_records) return cli::dns_records(dns_cmd);
+    if (*backup) return cli::backup(backup_cmd);
   } catch (const std::exception& e) {
     std::cerr << "firstboot: error: " << e.what() << "\n";
     return 1;
