@@ -4,7 +4,9 @@ firstboot there with the same profile: the same DKIM keys byte for byte, the sam
 aliases in the store, the old message readable over IMAP with the user's password, new mail
 signed with the same keys. A truncated archive, a flipped byte and a wrong passphrase are refused
 (exit 1) and leave the target tree unchanged; a restore onto running daemons is refused."""
+import grp
 import os
+import pwd
 import shutil
 import sqlite3
 
@@ -17,6 +19,9 @@ BOB, BOB_PW = "bob@example.com", "bob-demo-pass"
 KEYS = ["etc/opendkim/keys/example.com/mail.private",
         "etc/opendkim/keys/example.com/mail-ed25519.private"]
 PASSPHRASE = "e2e backup passphrase, sandbox only"
+# Owner, group and mode kept by the restore (keys 0600 opendkim, the store 0640 dovecot:postfix).
+OWNED = KEYS + ["var/lib/firstboot/users.sqlite", "var/vmail", "var/vmail/example.com/bob/Maildir",
+                "etc/firstboot/tls/self-signed/mail.example.com/privkey.pem"]
 
 
 def with_backup(pass_file):
@@ -41,6 +46,12 @@ def store_rows(sb):
     return users, aliases
 
 
+def owner_and_mode(path):
+    st = os.stat(path)
+    return (pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name,
+            oct(st.st_mode & 0o7777))
+
+
 def read_bytes(path):
     with open(path, "rb") as f:
         return f.read()
@@ -62,6 +73,7 @@ def test_backup_restore_round_trip():
         check(code == 0, tx)
         mt.wait_for_message(src, BOB, "e2e before the backup")
         keys = {k: read_bytes(src.path(k)) for k in KEYS}
+        owned = {p: owner_and_mode(src.path(p)) for p in OWNED}
         users, aliases = store_rows(src)
 
         out = backup(src, "create", check_rc=0)
@@ -94,6 +106,9 @@ def test_backup_restore_round_trip():
         for k, data in keys.items():
             check(read_bytes(dst.path(k)) == data, f"{k} differs right after the restore")
             check(os.stat(dst.path(k)).st_mode & 0o777 == 0o600, f"{k} is not 0600")
+        for p, want in owned.items():
+            check(owner_and_mode(dst.path(p)) == want,
+                  f"{p}: {owner_and_mode(dst.path(p))} after the restore, {want} before")
 
         out = dst.run()
         check("READY" in out.stdout, out.stdout)
