@@ -758,17 +758,30 @@ struct Placer {
     return sum.hex() == e.sha256;
   }
 
-  void place_file(const ManifestEntry& e, const fs::path& staged) {
+  // Files go in two passes: each is first written beside its destination as a temporary file
+  // with its final mode, owner and mtime; one sync per file system makes them durable; then each
+  // is renamed into place. So every file appears atomically and complete, with one sync instead of
+  // one per file (a Maildir has thousands).
+  struct Pending {
+    const ManifestEntry* entry;
+    fs::path tmp, dest;
+  };
+  std::vector<Pending> pending{};
+
+  ~Placer() {
+    for (auto& p : pending) ::unlink(p.tmp.c_str());  // left only when placing failed
+  }
+
+  void prepare_file(const ManifestEntry& e, const fs::path& staged) {
     fs::path dest = layout.map("/" + e.path);
     ensure_parents(dest.parent_path());
     if (same_file(dest, e)) {
       ++result.unchanged;
       return;
     }
-    struct stat st {};
-    if (::lstat(dest.c_str(), &st) == 0) keep_previous(dest, e.path);
     fs::path tmp = temp_path_for(dest);
     ::unlink(tmp.c_str());
+    pending.push_back(Pending{&e, tmp, dest});
     if (::rename(staged.c_str(), tmp.c_str()) != 0) {
       if (errno != EXDEV) throw Error("placing " + dest.string() + ": " + errno_text(errno));
       int in = ::open(staged.c_str(), O_RDONLY | O_CLOEXEC);
@@ -786,17 +799,36 @@ struct Placer {
     }
     int fd = ::open(tmp.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) throw Error("opening " + tmp.string() + ": " + errno_text(errno));
-    {
-      Fd closer(fd);
-      set_attrs(fd, e, dest);
-      struct timespec times[2] = {{e.mtime, 0}, {e.mtime, 0}};
-      ::futimens(fd, times);
-      if (::fsync(fd) != 0) throw Error("syncing " + tmp.string() + ": " + errno_text(errno));
+    Fd closer(fd);
+    set_attrs(fd, e, dest);
+    struct timespec times[2] = {{e.mtime, 0}, {e.mtime, 0}};
+    ::futimens(fd, times);
+  }
+
+  void commit_files() {
+    std::set<dev_t> synced;
+    for (auto& p : pending) {
+      struct stat st {};
+      if (::stat(p.tmp.c_str(), &st) != 0 || !synced.insert(st.st_dev).second) continue;
+      int fd = ::open(p.tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 || ::syncfs(fd) != 0) {
+        int err = errno;
+        if (fd >= 0) ::close(fd);
+        throw Error("syncing the restored files: " + errno_text(err));
+      }
+      ::close(fd);
     }
-    if (::rename(tmp.c_str(), dest.c_str()) != 0)
-      throw Error("placing " + dest.string() + ": " + errno_text(errno));
-    dirs_to_sync.insert(dest.parent_path());
-    ++result.placed;
+    // Bounded by the number of files; each rename replaces one destination.
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      const Pending& p = pending[i];
+      struct stat st {};
+      if (::lstat(p.dest.c_str(), &st) == 0) keep_previous(p.dest, p.entry->path);
+      if (::rename(p.tmp.c_str(), p.dest.c_str()) != 0)
+        throw Error("placing " + p.dest.string() + ": " + errno_text(errno));
+      dirs_to_sync.insert(p.dest.parent_path());
+      ++result.placed;
+    }
+    pending.clear();
   }
 };
 
@@ -1010,7 +1042,8 @@ RestoreResult restore_backup(const fs::path& archive, const std::string& passphr
   std::sort(dirs.begin(), dirs.end(),
             [](const ManifestEntry* a, const ManifestEntry* b) { return a->path < b->path; });
   for (auto* e : dirs) placer.place_directory(*e);
-  for (auto* e : files) placer.place_file(*e, staging / e->path);
+  for (auto* e : files) placer.prepare_file(*e, staging / e->path);
+  placer.commit_files();
   for (auto& dir : placer.dirs_to_sync) fsync_dir(dir);
   return result;
 }

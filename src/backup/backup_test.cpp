@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -453,6 +454,63 @@ TEST(BackupRoundTrip, DamagedArchivesChangeNothing) {
     attempt(flipped, "a flipped byte");
   }
   attempt("", "empty");
+}
+
+TEST(BackupRoundTrip, StagingOnAnotherFileSystem) {
+  // /dev/shm is a tmpfs: the staged files are copied, not renamed, into the target.
+  if (!fs::is_directory("/dev/shm") || ::access("/dev/shm", W_OK) != 0) GTEST_SKIP();
+  Machine source;
+  source.provision();
+  CreateResult made = create_backup(source.layout, source.settings(), quiet);
+  const char* old = std::getenv("TMPDIR");
+  std::string saved = old ? old : "";
+  ::setenv("TMPDIR", "/dev/shm", 1);
+  Machine target;
+  RestoreResult restored = restore_backup(made.archive, "", target.layout, quiet);
+  if (old)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  EXPECT_EQ(restored.placed, kSaved.size() + 1);
+  for (auto& file : kSaved) EXPECT_EQ(slurp(target.path(file)), slurp(source.path(file))) << file;
+  for (auto& entry : fs::recursive_directory_iterator(target.path("/"))) {
+    EXPECT_FALSE(entry.path().filename().string().ends_with(".firstboot-tmp")) << entry.path();
+  }
+}
+
+TEST(BackupRoundTrip, OwnersAreRestoredByNameAsTheImageTreeKnowsThem) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to change owners";
+  // getpwnam's result is overwritten by the next call: keep the ids.
+  struct passwd* found = getpwnam("opendkim");
+  if (!found) GTEST_SKIP() << "needs the opendkim user";
+  std::pair<uid_t, gid_t> dkim{found->pw_uid, found->pw_gid};
+  found = getpwnam("mail");
+  if (!found) GTEST_SKIP() << "needs the mail user";
+  std::pair<uid_t, gid_t> mail{found->pw_uid, found->pw_gid};
+  Machine source;
+  source.provision();
+  fs::path key = source.path("/etc/opendkim/keys/example.com/mail.private");
+  ASSERT_EQ(::chown(key.c_str(), dkim.first, dkim.second), 0);
+  ASSERT_EQ(::chown(source.path("/var/vmail").c_str(), mail.first, mail.second), 0);
+  CreateResult made = create_backup(source.layout, source.settings(), quiet);
+  ScratchDir tree;
+  Layout image = Layout::offline(tree / "root");
+  // The image's own accounts: opendkim has another id there; mail does not exist.
+  put(image.map("/etc/passwd"),
+      "root:x:0:0:root:/root:/bin/sh\nopendkim:x:4242:4343::/run/opendkim:/usr/sbin/nologin\n");
+  put(image.map("/etc/group"), "root:x:0:\nopendkim:x:4343:\n");
+  RestoreResult restored = restore_backup(made.archive, "", image, quiet);
+  struct stat st {};
+  ASSERT_EQ(::stat(image.map("/etc/opendkim/keys/example.com/mail.private").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4242U);
+  EXPECT_EQ(st.st_gid, 4343U);
+  EXPECT_EQ(st.st_mode & 07777, 0600U);
+  ASSERT_EQ(::stat(image.map("/var/vmail").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0U);
+  EXPECT_EQ(st.st_mode & 07777, 0770U);
+  std::string warnings;
+  for (auto& w : restored.warnings) warnings += w + "\n";
+  EXPECT_NE(warnings.find("user mail does not exist here"), std::string::npos) << warnings;
 }
 
 // An archive written by hand, with one entry of the given name (and a valid manifest of nothing).
