@@ -28,7 +28,8 @@ struct UnitState {
   int exec_main_code = 0;    // CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3)
   int exec_main_status = 0;  // exit status or signal number
   unsigned main_pid = 0;
-  std::string unit_file_state;  // enabled, disabled, static, ...
+  std::string unit_file_state;      // enabled, disabled, static, ...
+  bool need_daemon_reload = false;  // its unit file or a drop-in changed since systemd read it
 };
 
 bool is_running(const UnitState& state);
