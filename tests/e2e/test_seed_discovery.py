@@ -122,6 +122,11 @@ def test_secrets_wiped_after_apply_and_the_copy_has_only_hashes():
     harness.check(verify("admin-password", user["password_hash"]), "the kept hash does not verify")
     text = private_file(os.path.join(root, "etc/firstboot/profile.yaml"))
     harness.check("admin-password" not in text, text)
+    # The offline tree boots with the readiness checks on their timer.
+    timer = os.path.join(root, "etc/systemd/system/timers.target.wants/firstboot-check.timer")
+    harness.check(os.path.islink(timer) and
+                  os.readlink(timer) == "/etc/systemd/system/firstboot-check.timer",
+                  "firstboot-check.timer is not enabled in the offline tree")
     # The next boot finds the same seed: it applies the kept copy (the secret is gone) and
     # changes nothing.
     before = harness.snapshot_tree(root, exclude=["var/log", "var/lib/firstboot"])
