@@ -101,8 +101,8 @@ class MonitoringModule : public Module {
           ctx.files.write(ctx.path(kCheckTimer),
                           ctx.templates.render("monitoring/firstboot-check.timer", data), kPublic);
       // The sandbox has no systemd: `firstboot check` runs on demand there. An offline tree gets
-      // the unit files; enabling a unit from /etc/systemd/system is left to the image build.
-      if (ctx.layout.target() == Target::system) {
+      // the unit files and the timer enabled (timers.target.wants, from its [Install] section).
+      if (ctx.layout.target() != Target::sandbox) {
         ServiceSpec spec;
         spec.name = "firstboot-check.timer";
         spec.systemd_unit = "firstboot-check.timer";

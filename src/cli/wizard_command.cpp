@@ -239,12 +239,10 @@ int run_from_seed(const RunCommand& cmd) {
   try {
     kept = make_kept_profile(seed, layout, [](const std::string& p) { return hash_password(p); });
     ensure_private_dir(kept_file.parent_path());
-    if (!kept.relay_secret_file.empty())
-      write_file_atomic(kept.relay_secret_file, kept.relay_secret, 0600);
-    wizard::wipe(kept.relay_secret);
+    write_kept_files(kept);
     write_file_atomic(kept_file, kept.yaml, 0600);
   } catch (const std::exception& e) {
-    wizard::wipe(kept.relay_secret);
+    wipe_kept_files(kept);
     announce(layout, std::string("firstboot: ") + e.what() + "; nothing was applied\n");
     return 2;
   }

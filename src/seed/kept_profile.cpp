@@ -19,6 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kMaxSecretBytes = 4096;
+constexpr std::size_t kMaxKeyBytes = 64 * 1024;
+constexpr std::size_t kMaxCertBytes = 1024 * 1024;
 
 std::string sha256_hex(const std::string& text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -34,19 +36,50 @@ std::string sha256_hex(const std::string& text) {
   return out;
 }
 
-std::string read_secret(const fs::path& path, const std::string& what) {
+std::string read_secret(const fs::path& path, const std::string& what,
+                        std::size_t limit = kMaxSecretBytes) {
   std::string text;
   try {
     text = read_file(path);
   } catch (const Error& e) {
     throw Error("reading the " + what + ": " + e.what());
   }
-  if (text.size() > kMaxSecretBytes) {
+  if (text.size() > limit) {
     explicit_bzero(text.data(), text.size());
-    throw Error(path.string() + ": the " + what + " is larger than " +
-                std::to_string(kMaxSecretBytes) + " bytes");
+    throw Error(path.string() + ": the " + what + " is larger than " + std::to_string(limit) +
+                " bytes");
   }
   return text;
+}
+
+bool on_boot_partition(const Layout& layout, const fs::path& file) {
+  auto rel = file.lexically_normal().lexically_relative(layout.map("/boot"));
+  return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
+// A path field the later runs read again (tls.cert, tls.key, database_password_file): kept
+// under /etc/firstboot when it lies on the boot partition (which may be wiped, unmounted or
+// replaced), else made absolute, since the kept copy is in another directory than the seed.
+struct ReadAgain {
+  const char* what;
+  const char* kept_at;  // system path of the copy
+  mode_t mode;
+  std::size_t limit;
+  bool secret;  // wiped from the boot partition after a successful apply
+};
+
+void keep_read_again(YAML::Node parent, const char* key, const ReadAgain& how, const Seed& seed,
+                     const Layout& layout, KeptProfile& kept) {
+  if (!parent || !parent.IsMap() || !parent[key]) return;
+  fs::path path = seed_path(layout, seed.base_dir, parent[key].as<std::string>());
+  if (!on_boot_partition(layout, path)) {
+    parent[key] = path.string();
+    return;
+  }
+  KeptFile copy{layout.map(how.kept_at), read_secret(path, how.what, how.limit), how.mode};
+  parent[key] = copy.path.string();
+  kept.files.push_back(std::move(copy));
+  if (how.secret) kept.secret_files.push_back(path);
 }
 
 // A password file holds the password and maybe a final newline.
@@ -65,10 +98,12 @@ fs::path seed_path(const Layout& layout, const fs::path& base_dir, const std::st
   return (base_dir / p).lexically_normal();
 }
 
-KeptProfile make_kept_profile(const Seed& seed, const Layout& layout,
-                              const std::function<std::string(const std::string&)>& hash) {
+namespace {
+
+void fill_kept_profile(const Seed& seed, const Layout& layout,
+                       const std::function<std::string(const std::string&)>& hash,
+                       KeptProfile& kept) {
   YAML::Node doc = YAML::Load(seed.text);
-  KeptProfile kept;
   if (YAML::Node users = doc["users"]; users && users.IsSequence()) {
     for (std::size_t i = 0; i < users.size(); ++i) {
       YAML::Node user = users[i];
@@ -89,17 +124,64 @@ KeptProfile make_kept_profile(const Seed& seed, const Layout& layout,
   }
   if (YAML::Node relay = doc["relay"]; relay && relay.IsMap() && relay["password_file"]) {
     fs::path path = seed_path(layout, seed.base_dir, relay["password_file"].as<std::string>());
-    kept.relay_secret = read_secret(path, "relay password file");
-    kept.relay_secret_file = layout.map(kKeptRelaySecret);
-    if (path != kept.relay_secret_file) kept.secret_files.push_back(path);
-    relay["password_file"] = kept.relay_secret_file.string();
+    KeptFile copy{layout.map(kKeptRelaySecret), read_secret(path, "relay password file"), 0600};
+    if (path != copy.path) kept.secret_files.push_back(path);
+    relay["password_file"] = copy.path.string();
+    kept.files.push_back(std::move(copy));
   }
+  keep_read_again(doc["tls"], "cert",
+                  {"TLS certificate (tls.cert)", kKeptTlsCert, 0644, kMaxCertBytes, false}, seed,
+                  layout, kept);
+  keep_read_again(doc["tls"], "key",
+                  {"TLS private key (tls.key)", kKeptTlsKey, 0600, kMaxKeyBytes, true}, seed,
+                  layout, kept);
+  keep_read_again(doc, "database_password_file",
+                  {"database password file", kKeptDatabaseSecret, 0600, kMaxSecretBytes, true},
+                  seed, layout, kept);
   YAML::Emitter out;
   out << YAML::Comment("Kept by firstboot from " + seed.label +
                        ": passwords are replaced by their hashes.")
       << YAML::Newline << doc;
   kept.yaml = std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+KeptProfile make_kept_profile(const Seed& seed, const Layout& layout,
+                              const std::function<std::string(const std::string&)>& hash) {
+  KeptProfile kept;
+  try {
+    fill_kept_profile(seed, layout, hash, kept);
+  } catch (...) {
+    wipe_kept_files(kept);  // a copy read before the error may hold a secret
+    throw;
+  }
   return kept;
+}
+
+void wipe_kept_files(KeptProfile& kept) {
+  for (auto& f : kept.files) {
+    explicit_bzero(f.content.data(), f.content.size());
+    f.content.clear();
+  }
+}
+
+void write_kept_files(KeptProfile& kept) {
+  try {
+    for (const auto& f : kept.files) {
+      std::error_code ec;
+      fs::path dir = f.path.parent_path();
+      if (!fs::exists(dir, ec)) {
+        fs::create_directories(dir);
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+      }
+      write_file_atomic(f.path, f.content, f.mode);
+    }
+  } catch (...) {
+    wipe_kept_files(kept);
+    throw;
+  }
+  wipe_kept_files(kept);
 }
 
 std::string wipe_file(const fs::path& path) {
@@ -132,11 +214,9 @@ std::string wipe_file(const fs::path& path) {
 std::vector<std::string> wipe_boot_secrets(const Layout& layout,
                                            const std::vector<fs::path>& files) {
   std::vector<std::string> out;
-  fs::path boot = layout.map("/boot");
   for (const auto& file : files) {
     fs::path normal = file.lexically_normal();
-    auto rel = normal.lexically_relative(boot);
-    if (rel.empty() || rel.native().rfind("..", 0) == 0) continue;
+    if (!on_boot_partition(layout, normal)) continue;
     std::error_code ec;
     if (!fs::exists(normal, ec)) continue;
     std::string why = wipe_file(normal);

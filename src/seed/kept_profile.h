@@ -3,10 +3,16 @@
 //
 // The kept copy has only hashes: each user's password_file is read, hashed (yescrypt) and
 // replaced by password_hash; the relay password (which Postfix needs in clear) is copied to a
-// 0600 file under /etc/firstboot and the copy points there. After a successful apply the
-// clear-text files on the boot partition are overwritten and removed; after a failed one they
-// stay, so the next boot can try again.
+// 0600 file under /etc/firstboot and the copy points there. A provided TLS certificate and key
+// and the database password file, which every later run reads again, are copied under
+// /etc/firstboot (the key and the password 0600) when they lie on the boot partition; other
+// paths become absolute (the kept copy lives in another directory than the seed). After a
+// successful apply the clear-text secrets on the boot partition (password files, the relay
+// password, the TLS key, the database password) are overwritten and removed; after a failed one
+// they stay, so the next boot can try again.
 #pragma once
+
+#include <sys/types.h>
 
 #include <filesystem>
 #include <functional>
@@ -21,13 +27,30 @@ namespace firstboot {
 // System paths of what firstboot keeps.
 inline constexpr const char* kKeptProfile = "/etc/firstboot/profile.yaml";
 inline constexpr const char* kKeptRelaySecret = "/etc/firstboot/relay.secret";
+inline constexpr const char* kKeptTlsCert = "/etc/firstboot/provided/fullchain.pem";
+inline constexpr const char* kKeptTlsKey = "/etc/firstboot/provided/privkey.pem";
+inline constexpr const char* kKeptDatabaseSecret = "/etc/firstboot/database.secret";
+
+// A file the kept copy points at, to be written (atomically, with mode) before the copy.
+struct KeptFile {
+  std::filesystem::path path;  // mapped
+  std::string content;         // wipe_kept_files() clears it once written
+  mode_t mode = 0600;
+};
 
 struct KeptProfile {
   std::string yaml;
-  std::vector<std::filesystem::path> secret_files;  // clear-text files read (mapped paths)
-  std::string relay_secret;  // the relay password file's content, for relay_secret_file; wipe it
-  std::filesystem::path relay_secret_file;  // where the copy points (mapped); empty: no relay
+  // Clear-text secret files the seed named (mapped paths): wiped after a successful apply when
+  // they lie on the boot partition (wipe_boot_secrets).
+  std::vector<std::filesystem::path> secret_files;
+  std::vector<KeptFile> files;  // copies under /etc/firstboot the kept profile points at
 };
+
+// Overwrites the contents of the kept files in memory (they may hold secrets).
+void wipe_kept_files(KeptProfile& kept);
+
+// Writes the kept files (a new parent directory is 0700), then wipes their contents in memory.
+void write_kept_files(KeptProfile& kept);
 
 // A path from the profile as a file in the layout: relative to base_dir, absolute mapped.
 std::filesystem::path seed_path(const Layout& layout, const std::filesystem::path& base_dir,

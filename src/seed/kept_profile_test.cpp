@@ -64,14 +64,80 @@ TEST_F(KeptProfileTest, PasswordFilesBecomeHashesAndTheRelaySecretMovesToEtc) {
             layout.map("/etc/firstboot/relay.secret").string());
   EXPECT_EQ(doc["relay"]["username"].as<std::string>(), "yes");
   EXPECT_NE(doc["relay"]["username"].as<std::string>(), "true");
-  EXPECT_EQ(kept.relay_secret, "relay-secret\n");
-  EXPECT_EQ(kept.relay_secret_file, layout.map("/etc/firstboot/relay.secret"));
+  ASSERT_EQ(kept.files.size(), 1u);
+  EXPECT_EQ(kept.files[0].content, "relay-secret\n");
+  EXPECT_EQ(kept.files[0].path, layout.map("/etc/firstboot/relay.secret"));
+  EXPECT_EQ(kept.files[0].mode, 0600u);
   EXPECT_EQ(kept.yaml.find("relay-secret"), std::string::npos);
   EXPECT_EQ(kept.yaml.find("alice-secret"), std::string::npos);
   ASSERT_EQ(kept.secret_files.size(), 3u);
   EXPECT_EQ(kept.secret_files[0], layout.map("/boot/firmware/firstboot/alice.pw"));
   EXPECT_EQ(kept.secret_files[1], layout.map("/root/bob.pw"));
   EXPECT_EQ(kept.secret_files[2], layout.map("/boot/firmware/firstboot/relay.secret"));
+}
+
+TEST_F(KeptProfileTest, FilesReadAgainLaterAreCopiedOffTheBootPartitionOrMadeAbsolute) {
+  put("/boot/firmware/firstboot/cert.pem", "CERT");
+  put("/boot/firmware/firstboot/key.pem", "KEY");
+  put("/boot/firmware/firstboot/db.pw", "db-secret\n");
+  Seed seed = boot_seed(
+      "hostname: mail.example.com\n"
+      "tls:\n"
+      "  source: provided\n"
+      "  cert: cert.pem\n"
+      "  key: /boot/firmware/firstboot/key.pem\n"
+      "database: postgresql://mail@db.example.com/mail\n"
+      "database_password_file: db.pw\n");
+  KeptProfile kept = make_kept_profile(seed, layout, fake_hash);
+  YAML::Node doc = YAML::Load(kept.yaml);
+  EXPECT_EQ(doc["tls"]["cert"].as<std::string>(),
+            layout.map("/etc/firstboot/provided/fullchain.pem").string());
+  EXPECT_EQ(doc["tls"]["key"].as<std::string>(),
+            layout.map("/etc/firstboot/provided/privkey.pem").string());
+  EXPECT_EQ(doc["database_password_file"].as<std::string>(),
+            layout.map("/etc/firstboot/database.secret").string());
+  EXPECT_EQ(kept.yaml.find("db-secret"), std::string::npos);
+  ASSERT_EQ(kept.files.size(), 3u);
+  EXPECT_EQ(kept.files[0].content, "CERT");
+  EXPECT_EQ(kept.files[0].mode, 0644u);
+  EXPECT_EQ(kept.files[1].content, "KEY");
+  EXPECT_EQ(kept.files[1].mode, 0600u);
+  EXPECT_EQ(kept.files[2].content, "db-secret\n");
+  EXPECT_EQ(kept.files[2].mode, 0600u);
+  // The key and the password are secrets to wipe from the boot partition; the certificate not.
+  ASSERT_EQ(kept.secret_files.size(), 2u);
+  EXPECT_EQ(kept.secret_files[0], layout.map("/boot/firmware/firstboot/key.pem"));
+  EXPECT_EQ(kept.secret_files[1], layout.map("/boot/firmware/firstboot/db.pw"));
+
+  write_kept_files(kept);
+  EXPECT_EQ(read_file(layout.map(kKeptTlsKey)), "KEY");
+  EXPECT_EQ(read_file(layout.map(kKeptDatabaseSecret)), "db-secret\n");
+  EXPECT_TRUE(kept.files[1].content.empty());  // wiped in memory once written
+  struct stat st {};
+  ASSERT_EQ(stat(layout.map(kKeptTlsKey).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat(layout.map(kKeptTlsCert).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  ASSERT_EQ(stat(layout.map("/etc/firstboot/provided").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST_F(KeptProfileTest, PathsOffTheBootPartitionStayWhereTheyAreButBecomeAbsolute) {
+  put("/etc/cloud/cloud.cfg.d/certs/cert.pem", "CERT");
+  put("/etc/ssl/private/mail.key", "KEY");
+  fs::path cfg = put("/etc/cloud/cloud.cfg.d/50-firstboot.cfg", "");
+  std::string text =
+      "hostname: mail.example.com\n"
+      "tls: {source: provided, cert: certs/cert.pem, key: /etc/ssl/private/mail.key}\n";
+  Seed seed{SeedSource::cloud_config, cfg, "/etc/cloud/cloud.cfg.d/50-firstboot.cfg (firstboot:)",
+            text, cfg.parent_path()};
+  KeptProfile kept = make_kept_profile(seed, layout, fake_hash);
+  YAML::Node doc = YAML::Load(kept.yaml);
+  EXPECT_EQ(doc["tls"]["cert"].as<std::string>(),
+            layout.map("/etc/cloud/cloud.cfg.d/certs/cert.pem").string());
+  EXPECT_EQ(doc["tls"]["key"].as<std::string>(), layout.map("/etc/ssl/private/mail.key").string());
+  EXPECT_TRUE(kept.files.empty());
+  EXPECT_TRUE(kept.secret_files.empty());
 }
 
 TEST_F(KeptProfileTest, AMissingOrEmptyPasswordFileIsAnError) {

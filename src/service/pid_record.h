@@ -63,6 +63,11 @@ class RecordLock {
   int fd_ = -1;
 };
 
+// Test seam of the process backend's start: called at "spawned" (forked, waiting at its gate,
+// not recorded yet) and at "recorded" (the record saved, the command not released yet). Null
+// outside tests.
+extern void (*process_start_test_hook)(const char* point);
+
 // Is the recorded process still the one we started (alive, not a zombie, same start time)?
 bool record_process_alive(const PidRecord& record);
 

@@ -2,6 +2,7 @@
 // See docs/services.md for the PID record and the stop semantics.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@ extern char** environ;
 
 namespace firstboot {
 
+void (*process_start_test_hook)(const char* point) = nullptr;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -36,6 +39,10 @@ constexpr milliseconds kKillGrace{5000};   // after SIGKILL, how long we wait fo
 constexpr milliseconds kSettle{100};       // without probes: how long a fresh start must survive
 constexpr milliseconds kLockSlack{30000};  // waiting for another process working on a service
 constexpr std::size_t kTailLines = 10;
+
+void start_hook(const char* point) {
+  if (process_start_test_hook) process_start_test_hook(point);
+}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -119,13 +126,57 @@ int high_fd(int fd) {
   return high;
 }
 
+// A forked child that has not executed its command yet: it waits on the gate pipe, so the
+// command never runs before the caller has recorded the child (the PID record is durable before
+// any daemon exists). release() lets it exec; should we die first (SIGKILL), the gate reads EOF
+// and the child exits without ever running the command: no untracked daemon can hold the ports.
 struct Spawned {
   pid_t pid = 0;
   std::string executable;
+  int gate_fd = -1;  // our end of the gate: one byte = exec
+  int err_fd = -1;   // read end: exec's errno, or EOF when exec succeeded
 };
 
-// fork + setsid + exec. stdin is /dev/null, stdout and stderr go to out_fd. Throws when the
-// command cannot be executed (the child reports exec's errno through a close-on-exec pipe).
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+// Lets the child exec its command; throws (and reaps the child) when exec fails.
+void release(Spawned& child) {
+  char go = 1;
+  ssize_t w;
+  do {
+    w = ::send(child.gate_fd, &go, 1, MSG_NOSIGNAL);
+  } while (w < 0 && errno == EINTR);
+  close_fd(child.gate_fd);
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(child.err_fd, &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  close_fd(child.err_fd);
+  if (n == static_cast<ssize_t>(sizeof child_errno) || w != 1) {
+    int status = 0;
+    ::waitpid(child.pid, &status, 0);
+    throw Error("executing " + child.executable + ": " +
+                (w == 1 ? errno_text(child_errno) : std::string("the child is gone")));
+  }
+}
+
+// The child exits without running its command; reaps it.
+void abandon(Spawned& child) {
+  close_fd(child.gate_fd);
+  close_fd(child.err_fd);
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(child.pid, &status, 0);
+  } while (r < 0 && errno == EINTR);
+}
+
+// fork + setsid; the child then waits for release() and execs. stdin is /dev/null, stdout and
+// stderr go to out_fd. Throws when the command is not found or not executable.
 Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               int out_fd, const fs::path& cwd) {
   if (argv.empty()) throw Error("no command line");
@@ -156,21 +207,28 @@ Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, 
 
   int null_fd = high_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null_fd < 0) throw Error("opening /dev/null: " + errno_text(errno));
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+  int err_pipe[2], gate_pair[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
     ::close(null_fd);
     throw Error("pipe: " + errno_text(errno));
   }
-  int err_r = high_fd(pipe_fds[0]), err_w = high_fd(pipe_fds[1]);
+  // A socket pair rather than a pipe: release() writes with MSG_NOSIGNAL, so a child that is
+  // already gone costs an error, not a SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate_pair) != 0) {
+    int err = errno;
+    ::close(null_fd);
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    throw Error("pipe: " + errno_text(err));
+  }
+  int err_r = high_fd(err_pipe[0]), err_w = high_fd(err_pipe[1]);
+  int gate_r = high_fd(gate_pair[0]), gate_w = high_fd(gate_pair[1]);
   int log_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
 
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
-    ::close(null_fd);
-    ::close(err_r);
-    ::close(err_w);
-    ::close(log_fd);
+    for (int fd : {null_fd, err_r, err_w, gate_r, gate_w, log_fd}) ::close(fd);
     throw Error("fork: " + errno_text(err));
   }
   if (pid == 0) {
@@ -181,7 +239,10 @@ Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, 
     ::dup2(log_fd, 2);
     ::dup2(err_w, 3);
     ::fcntl(3, F_SETFD, FD_CLOEXEC);
-    ::close_range(4, ~0U, 0);
+    ::dup2(gate_r, 4);
+    // Everything else goes, the supervisor's end of the gate included: our copy of it would keep it
+    // from ever reading EOF.
+    ::close_range(5, ~0U, 0);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
@@ -191,28 +252,32 @@ Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, 
     if (::chdir(cwd_text.c_str()) != 0) {
       // Not fatal: daemons get absolute paths.
     }
+    char go = 0;
+    ssize_t got;
+    do {
+      got = ::read(4, &go, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) ::_exit(126);  // the supervisor died before recording us: run nothing
+    ::close(4);
     ::execve(out.executable.c_str(), cargv.data(), cenv.data());
     int err = errno;
     ssize_t ignored = ::write(3, &err, sizeof err);
     (void)ignored;
     ::_exit(127);
   }
-  ::close(null_fd);
-  ::close(err_w);
-  ::close(log_fd);
-  int child_errno = 0;
-  ssize_t n;
-  do {
-    n = ::read(err_r, &child_errno, sizeof child_errno);
-  } while (n < 0 && errno == EINTR);
-  ::close(err_r);
-  if (n == static_cast<ssize_t>(sizeof child_errno)) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    throw Error("executing " + out.executable + ": " + errno_text(child_errno));
-  }
+  for (int fd : {null_fd, err_w, gate_r, log_fd}) ::close(fd);
   out.pid = pid;
+  out.gate_fd = gate_w;
+  out.err_fd = err_r;
   return out;
+}
+
+// spawn + release, for a command that needs no record (a reload command).
+Spawned spawn_now(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env, int out_fd, const fs::path& cwd) {
+  Spawned child = spawn(argv, env, out_fd, cwd);
+  release(child);
+  return child;
 }
 
 class ProcessSupervisor : public ServiceSupervisor {
@@ -397,7 +462,10 @@ class ProcessSupervisor : public ServiceSupervisor {
       throw Error("cannot start " + spec.name + ": " + e.what());
     }
     ::close(out_fd);
-    auto st = proc::read_stat(child.pid);  // still readable as a zombie: we have not reaped it
+    start_hook("spawned");
+    // The child waits at its gate: its PID and start time are final (exec keeps both), and the
+    // record is on disk before the command runs.
+    auto st = proc::read_stat(child.pid);
     PidRecord rec;
     rec.name = spec.name;
     rec.pid = child.pid;
@@ -409,10 +477,20 @@ class ProcessSupervisor : public ServiceSupervisor {
     rec.output = out_path.string();
     rec.stop_timeout_ms = spec.stop_timeout.count();
     try {
+      if (!st)
+        throw Error("cannot start " + spec.name + ": /proc/" + std::to_string(child.pid) +
+                    "/stat cannot be read");
       records_.save(rec);
     } catch (...) {
-      stop_record(rec, spec.stop_timeout);
+      abandon(child);
       throw;
+    }
+    start_hook("recorded");
+    try {
+      release(child);
+    } catch (const Error& e) {
+      records_.remove(spec.name);
+      throw Error("cannot start " + spec.name + ": " + e.what());
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -523,7 +601,7 @@ class ProcessSupervisor : public ServiceSupervisor {
     std::uintmax_t offset = output_size(spec.name);
     Spawned child;
     try {
-      child = spawn(spec.reload_argv, spec.env, out_fd, base_);
+      child = spawn_now(spec.reload_argv, spec.env, out_fd, base_);
     } catch (const Error& e) {
       ::close(out_fd);
       throw Error("reloading " + spec.name + ": " + e.what());

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -349,6 +350,69 @@ TEST_F(ProcessSupervisorTest, DaemonOutlivesItsSupervisor) {
   EXPECT_FALSE(pid_alive(pid));
   // Reaped, not left as a zombie of this test process.
   EXPECT_FALSE(proc::read_stat(pid).has_value());
+}
+
+TEST_F(ProcessSupervisorTest, AnExecFailureIsReportedAndLeavesNoRecord) {
+  fs::path script = dir.path() / "not-a-program";
+  std::ofstream(script) << "\x01\x02 neither ELF nor #!\n";
+  fs::permissions(script, fs::perms::owner_all);
+  ServiceSpec spec;
+  spec.name = "noexec";
+  spec.argv = {script.string()};
+  try {
+    sup->ensure_running(spec, ConfigChange::none);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("executing " + script.string()), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(layout.run_dir() / "services" / "noexec.json"));
+}
+
+// The point of a start at which process_start_test_hook kills its process, as a SIGKILL of
+// `firstboot run` would.
+const char* g_kill_at = nullptr;
+void kill_at_hook(const char* point) {
+  if (g_kill_at && std::strcmp(point, g_kill_at) == 0) ::raise(SIGKILL);
+}
+
+TEST_F(ProcessSupervisorTest, KilledBeforeItsRecordIsSavedTheDaemonNeverRuns) {
+  // Orphans are reparented to this test process, so it sees how the gated child ended.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  for (const char* point : {"spawned", "recorded"}) {
+    SCOPED_TRACE(point);
+    int port = free_port();
+    fs::path marker = dir.path() / (std::string("ran-") + point);
+    ServiceSpec spec = server("gated", port);
+    spec.argv = {"/bin/sh", "-c", "touch \"$0\"; exec \"$@\"", marker.string()};
+    for (auto& a : python_tcp_server(port)) spec.argv.push_back(a);
+    pid_t victim = ::fork();
+    ASSERT_GE(victim, 0);
+    if (victim == 0) {
+      g_kill_at = point;
+      process_start_test_hook = kill_at_hook;
+      try {
+        make_process_supervisor(layout)->ensure_running(spec, ConfigChange::none);
+      } catch (...) {
+      }
+      ::_exit(3);  // not reached: the hook kills this process
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(victim, &status, 0), victim);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    // The child it forked read EOF at its gate and exited without running the command.
+    int orphan_status = 0;
+    ASSERT_TRUE(eventually([&] { return ::waitpid(-1, &orphan_status, WNOHANG) > 0; }));
+    EXPECT_TRUE(WIFEXITED(orphan_status) && WEXITSTATUS(orphan_status) == 126) << orphan_status;
+    EXPECT_FALSE(fs::exists(marker));
+    EXPECT_FALSE(port_in_use("127.0.0.1", port).has_value());
+    // The next run starts it normally: nothing holds the port, a stale record is cleared.
+    auto next = make_process_supervisor(layout);
+    EXPECT_EQ(next->ensure_running(spec, ConfigChange::none), ServiceAction::started);
+    EXPECT_TRUE(fs::exists(marker));
+    next->stop({"gated"});
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 TEST_F(ProcessSupervisorTest, StatusOfAnUnknownServiceIsNotRunning) {

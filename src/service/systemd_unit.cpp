@@ -50,6 +50,66 @@ std::string unit_file_of(const std::string& unit) {
   return unit.substr(0, at + 1) + unit.substr(dot);
 }
 
+InstallSection parse_install_section(const std::string& text) {
+  InstallSection out;
+  bool in_install = false;
+  std::size_t start = 0;
+  std::string pending;  // a line continued with a backslash
+  for (std::size_t lines = 0; start < text.size() && lines < 100000; ++lines) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = pending + text.substr(start, nl - start);
+    start = nl + 1;
+    pending.clear();
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty() && line.back() == '\\') {
+      line.pop_back();
+      pending = line + " ";
+      continue;
+    }
+    std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#' || line[first] == ';') continue;
+    line = line.substr(first);
+    if (line[0] == '[') {
+      in_install = line.rfind("[Install]", 0) == 0;
+      continue;
+    }
+    if (!in_install) continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+    std::vector<std::string>* list = key == "WantedBy"     ? &out.wanted_by
+                                     : key == "RequiredBy" ? &out.required_by
+                                     : key == "Alias"      ? &out.alias
+                                     : key == "Also"       ? &out.also
+                                                           : nullptr;
+    if (!list) continue;
+    std::string value = line.substr(eq + 1);
+    if (value.find_first_not_of(" \t") == std::string::npos) {
+      list->clear();
+      continue;
+    }
+    std::size_t pos = 0;
+    while (pos < value.size()) {
+      std::size_t b = value.find_first_not_of(" \t", pos);
+      if (b == std::string::npos) break;
+      std::size_t e = value.find_first_of(" \t", b);
+      if (e == std::string::npos) e = value.size();
+      list->push_back(value.substr(b, e - b));
+      pos = e;
+    }
+  }
+  return out;
+}
+
+std::string default_install_target(const std::string& unit) {
+  if (has_suffix(unit, ".timer")) return "timers.target";
+  if (has_suffix(unit, ".socket")) return "sockets.target";
+  if (has_suffix(unit, ".path")) return "paths.target";
+  return "multi-user.target";
+}
+
 bool is_running(const UnitState& s) {
   return s.active_state == "active" || s.active_state == "reloading";
 }

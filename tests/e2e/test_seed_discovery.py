@@ -122,6 +122,11 @@ def test_secrets_wiped_after_apply_and_the_copy_has_only_hashes():
     harness.check(verify("admin-password", user["password_hash"]), "the kept hash does not verify")
     text = private_file(os.path.join(root, "etc/firstboot/profile.yaml"))
     harness.check("admin-password" not in text, text)
+    # The offline tree boots with the readiness checks on their timer.
+    timer = os.path.join(root, "etc/systemd/system/timers.target.wants/firstboot-check.timer")
+    harness.check(os.path.islink(timer) and
+                  os.readlink(timer) == "/etc/systemd/system/firstboot-check.timer",
+                  "firstboot-check.timer is not enabled in the offline tree")
     # The next boot finds the same seed: it applies the kept copy (the secret is gone) and
     # changes nothing.
     before = harness.snapshot_tree(root, exclude=["var/log", "var/lib/firstboot"])
@@ -203,6 +208,38 @@ relay:
                   "the relay password is in the kept profile")
     again = run_unattended(root)
     harness.check(again.returncode == 0, f"exit {again.returncode}\n{again.stdout}{again.stderr}")
+
+
+def test_a_provided_tls_key_moves_off_the_boot_partition():
+    """tls.cert and tls.key next to the seed (relative paths): the kept copy points at copies
+    under /etc/firstboot/provided (the key 0600); the key on the boot partition is wiped after
+    the apply, the certificate (no secret) stays; the next boot applies the kept copy."""
+    root = fresh_root("tls")
+    seed_dir = os.path.join(root, "boot/firmware/firstboot")
+    os.makedirs(seed_dir)
+    harness.run_cmd(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", os.path.join(seed_dir, "key.pem"),
+                     "-out", os.path.join(seed_dir, "cert.pem"), "-days", "90", "-subj",
+                     "/CN=mail.example.com", "-addext", "subjectAltName=DNS:mail.example.com"],
+                    check_rc=0)
+    with open(os.path.join(seed_dir, "key.pem")) as f:
+        key = f.read()
+    put(root, "/boot/firmware/firstboot/profile.yaml",
+        PROFILE.format(host="mail.example.com") + "tls:\n  source: provided\n"
+        "  cert: cert.pem\n  key: key.pem\n")
+    put(root, "/boot/firmware/firstboot/admin.pw", "admin-password\n")
+    proc = run_unattended(root)
+    harness.check(proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    harness.check(not os.path.exists(os.path.join(seed_dir, "key.pem")),
+                  "the TLS key is still on the boot partition")
+    harness.check(os.path.exists(os.path.join(seed_dir, "cert.pem")), "the certificate was removed")
+    tls = kept(root)["tls"]
+    harness.check(tls["key"] == os.path.join(root, "etc/firstboot/provided/privkey.pem"), tls)
+    harness.check(tls["cert"] == os.path.join(root, "etc/firstboot/provided/fullchain.pem"), tls)
+    harness.check(private_file(tls["key"]) == key, "the kept key differs")
+    again = run_unattended(root)
+    harness.check(again.returncode == 0, f"exit {again.returncode}\n{again.stdout}{again.stderr}")
+    harness.check("unchanged since it was applied" in again.stdout, again.stdout)
 
 
 def test_no_seed_on_a_console_starts_the_wizard():
