@@ -341,6 +341,8 @@ struct Creator {
     ManifestEntry e = entry_for(name, st);
     writer.header(e);
     manifest.entries.push_back(std::move(e));
+    if (manifest.entries.size() > kMaxEntries)
+      throw Error("more than " + std::to_string(kMaxEntries) + " files to back up");
   }
 
   void add_tree(const std::string& system_path) {
