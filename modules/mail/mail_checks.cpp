@@ -1,5 +1,6 @@
 #include "mail_checks.h"
 
+#include <openssl/ssl.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -11,7 +12,10 @@
 #include "crypto/dkim_keys.h"
 #include "engine/error.h"
 #include "mail_config.h"
-#include "mail_probe.h"
+#include "probe/connection.h"
+#include "probe/imap.h"
+#include "probe/probe_account.h"
+#include "probe/smtp.h"
 #include "secret_file.h"
 #include "store/store.h"
 
@@ -21,8 +25,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using probe::Deadline;
+using probe::Endpoint;
+using probe::ProbeError;
+using probe::TlsOptions;
+
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
 constexpr const char* kModule = "mail";
+constexpr const char* kEhloName = "firstboot.check";
 // The "outside" client in the sandbox: another loopback address, not in mynetworks.
 constexpr const char* kOutsideSource = "127.0.0.2";
 constexpr const char* kLocal = "127.0.0.1";
@@ -44,18 +54,33 @@ CheckResult timed_check(const std::string& id, const std::string& hint,
   return c;
 }
 
-void expect_greeting(ProbeConnection& conn) {
-  SmtpReply greeting = conn.read_smtp_reply();
-  if (greeting.code != 220) throw Error("unexpected greeting: " + greeting.text());
+Endpoint local(int port, const std::string& source = "") { return Endpoint{kLocal, port, source}; }
+
+// The checks look at the protocol, not at who signed the certificate (the ssl module checks the
+// certificate itself; a self-signed one is normal on first boot).
+TlsOptions modern_tls(const std::string& server_name) {
+  return TlsOptions{server_name, TLS1_2_VERSION, 0, false};
+}
+// Offers only TLS 1.0 and 1.1 (with the legacy ciphers): a server must refuse this.
+TlsOptions legacy_tls(const std::string& server_name) {
+  return TlsOptions{server_name, TLS1_VERSION, TLS1_1_VERSION, true};
 }
 
-void starttls(ProbeConnection& conn, const std::string& max_version = "") {
-  SmtpReply r = conn.smtp_command("STARTTLS");
-  if (r.code != 220) throw Error("STARTTLS refused: " + r.text());
-  conn.start_tls(max_version);
+probe::SmtpClient smtp_greeted(const Endpoint& at, Deadline deadline,
+                               const std::optional<TlsOptions>& tls = std::nullopt) {
+  probe::SmtpClient smtp = probe::SmtpClient::connect(at, deadline, tls);
+  if (smtp.greeting().code != 220) throw Error("unexpected greeting: " + smtp.greeting().summary());
+  return smtp;
 }
 
-bool modern_tls(const std::string& version) { return version == "TLSv1.2" || version == "TLSv1.3"; }
+void ehlo(probe::SmtpClient& smtp, const std::string& name, Deadline deadline) {
+  probe::SmtpReply r = smtp.ehlo(name, deadline);
+  if (r.code != 250) throw Error("EHLO refused: " + r.summary());
+}
+
+bool modern_version(const std::string& version) {
+  return version == "TLSv1.2" || version == "TLSv1.3";
+}
 
 }  // namespace
 
@@ -104,14 +129,20 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
       return timed_check(id, hint, body);
     });
   };
-  std::string probe = probe_address(p);
+  std::string probe_user = probe_address(p);
   std::optional<std::string> password;
   if (full) {
     try {
-      password = read_secret_file(in.layout.map(kProbeSecretPath));
+      password = read_secret_file(in.layout.map(probe::kProbeSecretPath));
     } catch (const std::exception&) {
     }
   }
+  auto probe_password = [&]() -> const std::string& {
+    if (!password)
+      throw Error("the probe password " + std::string(probe::kProbeSecretPath) + " is missing");
+    return *password;
+  };
+  auto deadline = [] { return Deadline::in(kProbeTimeout); };
 
   job("mail.services", log_hint, [&](CheckResult& c) {
     std::string down;
@@ -126,104 +157,101 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
   });
 
   job("mail.smtp.banner", log_hint, [&](CheckResult& c) {
-    ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
-    SmtpReply greeting = conn.read_smtp_reply();
-    if (greeting.code != 220) throw Error("unexpected greeting: " + greeting.text());
-    if (greeting.lines.front().find(p.hostname) == std::string::npos)
-      throw Error("the banner does not name " + p.hostname + ": " + greeting.text());
-    conn.ehlo("firstboot.check");
-    conn.smtp_command("QUIT");
-    c.detail = greeting.text();
+    Deadline d = deadline();
+    auto smtp = smtp_greeted(local(ports.smtp), d);
+    const probe::SmtpReply& greeting = smtp.greeting();
+    if (greeting.lines.empty() || greeting.lines.front().find(p.hostname) == std::string::npos)
+      throw Error("the banner does not name " + p.hostname + ": " + greeting.summary());
+    ehlo(smtp, kEhloName, d);
+    smtp.quit(d);
+    c.detail = greeting.summary();
   });
 
   if (!relay) {
     job("mail.smtp.starttls", log_hint, [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
-      expect_greeting(conn);
-      if (!has_extension(conn.ehlo("firstboot.check"), "STARTTLS"))
+      Deadline d = deadline();
+      auto smtp = smtp_greeted(local(ports.smtp), d);
+      ehlo(smtp, kEhloName, d);
+      if (!smtp.offers("STARTTLS"))
         throw Error("STARTTLS is not offered on port " + std::to_string(ports.smtp));
-      starttls(conn);
-      if (!modern_tls(conn.tls_version())) throw Error("negotiated " + conn.tls_version());
-      c.detail = "STARTTLS: " + conn.tls_version() + " " + conn.tls_cipher();
+      smtp.starttls(modern_tls(p.hostname), kEhloName, d);
+      probe::TlsSession tls = smtp.connection().tls_session();
+      if (!modern_version(tls.version)) throw Error("negotiated " + tls.version);
+      smtp.quit(d);
+      c.detail = "STARTTLS: " + tls.version + " " + tls.cipher;
     });
     job("mail.smtp.no-legacy-tls", "set TLS 1.2 as the minimum", [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout);
-      expect_greeting(conn);
-      conn.ehlo("firstboot.check");
-      SmtpReply r = conn.smtp_command("STARTTLS");
-      if (r.code != 220) throw Error("STARTTLS refused: " + r.text());
+      Deadline d = deadline();
+      auto smtp = smtp_greeted(local(ports.smtp), d);
+      ehlo(smtp, kEhloName, d);
+      probe::SmtpReply r = smtp.command("STARTTLS", d);
+      if (r.code != 220) throw Error("STARTTLS refused: " + r.summary());
       try {
-        conn.start_tls("TLSv1.1");
-      } catch (const Error&) {
+        smtp.connection().start_tls(legacy_tls(p.hostname), d);
+      } catch (const ProbeError& e) {
+        if (e.kind() != ProbeError::Kind::tls && e.kind() != ProbeError::Kind::closed) throw;
         c.detail = "a TLS 1.1 handshake is refused";
         return;
       }
-      throw Error("the server accepted a " + conn.tls_version() + " handshake");
+      throw Error("the server accepted a " + smtp.connection().tls_session().version +
+                  " handshake");
     });
     if (in.layout.is_sandbox()) {
       job("mail.smtp.not-open-relay", "check mynetworks and relay restrictions",
           [&](CheckResult& c) {
-            ProbeConnection conn(kLocal, ports.smtp, kProbeTimeout, kOutsideSource);
-            expect_greeting(conn);
-            conn.ehlo("outside.example.net");
-            SmtpReply mail = conn.smtp_command("MAIL FROM:<relay-check@example.net>");
-            if (mail.code != 250) throw Error("MAIL FROM refused: " + mail.text());
-            SmtpReply rcpt = conn.smtp_command("RCPT TO:<relay-check@relay-check.invalid>");
-            conn.smtp_command("QUIT");
+            Deadline d = deadline();
+            auto smtp = smtp_greeted(local(ports.smtp, kOutsideSource), d);
+            ehlo(smtp, "outside.example.net", d);
+            probe::SmtpReply mail = smtp.command("MAIL FROM:<relay-check@example.net>", d);
+            if (mail.code != 250) throw Error("MAIL FROM refused: " + mail.summary());
+            probe::SmtpReply rcpt = smtp.command("RCPT TO:<relay-check@relay-check.invalid>", d);
+            smtp.quit(d);
             if (rcpt.code / 100 != 5)
-              throw Error("an outside client may relay to an outside domain: " + rcpt.text());
-            c.detail = "relay from " + std::string(kOutsideSource) + " refused: " + rcpt.text();
+              throw Error("an outside client may relay to an outside domain: " + rcpt.summary());
+            c.detail = "relay from " + std::string(kOutsideSource) + " refused: " + rcpt.summary();
           });
     }
   }
 
   if (full) {
     job("mail.submission.auth-after-tls", log_hint, [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.submission, kProbeTimeout);
-      expect_greeting(conn);
-      auto before = conn.ehlo("firstboot.check");
-      if (has_extension(before, "AUTH")) throw Error("AUTH is offered before STARTTLS");
-      if (!has_extension(before, "STARTTLS")) throw Error("STARTTLS is not offered");
-      starttls(conn);
-      auto after = conn.ehlo("firstboot.check");
-      if (!has_extension(after, "AUTH")) throw Error("AUTH is not offered after STARTTLS");
-      if (!password)
-        throw Error("the probe password " + std::string(kProbeSecretPath) + " is missing");
-      SmtpReply auth = conn.smtp_command("AUTH PLAIN " + sasl_plain(probe, *password));
-      if (auth.code != 235) throw Error("AUTH as " + probe + " failed: " + auth.text());
-      conn.smtp_command("QUIT");
-      c.detail = "AUTH only after STARTTLS (" + conn.tls_version() + "); login as " + probe + " ok";
+      Deadline d = deadline();
+      auto smtp = smtp_greeted(local(ports.submission), d);
+      ehlo(smtp, kEhloName, d);
+      if (smtp.offers("AUTH")) throw Error("AUTH is offered before STARTTLS");
+      if (!smtp.offers("STARTTLS")) throw Error("STARTTLS is not offered");
+      smtp.starttls(modern_tls(p.hostname), kEhloName, d);
+      if (!smtp.offers("AUTH")) throw Error("AUTH is not offered after STARTTLS");
+      std::string version = smtp.connection().tls_session().version;
+      probe::SmtpReply auth = smtp.auth_plain(probe_user, probe_password(), d);
+      if (auth.code != 235) throw Error("AUTH as " + probe_user + " failed: " + auth.summary());
+      smtp.quit(d);
+      c.detail = "AUTH only after STARTTLS (" + version + "); login as " + probe_user + " ok";
     });
     job("mail.smtps.tls", log_hint, [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.smtps, kProbeTimeout);
-      conn.start_tls();
-      expect_greeting(conn);
-      c.detail = "implicit TLS: " + conn.tls_version();
+      Deadline d = deadline();
+      auto smtp = smtp_greeted(local(ports.smtps), d, modern_tls(p.hostname));
+      c.detail = "implicit TLS: " + smtp.connection().tls_session().version;
+      smtp.quit(d);  // after reading the session: quit closes the connection
     });
     job("mail.imap.login", log_hint, [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.imaps, kProbeTimeout);
-      conn.start_tls();
-      std::string greeting = conn.read_line();
-      if (greeting.rfind("* OK", 0) != 0) throw Error("unexpected IMAP greeting: " + greeting);
-      if (!password) throw Error("the probe password is missing");
-      conn.write_secret_line("a1 LOGIN \"" + probe + "\" \"" + *password + "\"");
-      for (int i = 0; i < 20; ++i) {
-        std::string line = conn.read_line();
-        if (line.rfind("a1 ", 0) != 0) continue;
-        if (line.rfind("a1 OK", 0) != 0) throw Error("IMAP login as " + probe + " failed: " + line);
-        conn.write_line("a2 LOGOUT");
-        c.detail = "IMAPS (" + conn.tls_version() + ") login as " + probe + " ok";
-        return;
-      }
-      throw Error("no answer to the IMAP login");
+      Deadline d = deadline();
+      auto imap = probe::ImapClient::connect(local(ports.imaps), d, modern_tls(p.hostname));
+      probe::ImapResponse r = imap.login(probe_user, probe_password(), d);
+      if (!r.ok()) throw Error("IMAP login as " + probe_user + " failed: " + r.summary());
+      std::string version = imap.connection().tls_session().version;
+      imap.logout(d);
+      c.detail = "IMAPS (" + version + ") login as " + probe_user + " ok";
     });
     job("mail.pop3.tls", log_hint, [&](CheckResult& c) {
-      ProbeConnection conn(kLocal, ports.pop3s, kProbeTimeout);
-      conn.start_tls();
-      std::string greeting = conn.read_line();
-      if (greeting.rfind("+OK", 0) != 0) throw Error("unexpected POP3 greeting: " + greeting);
-      conn.write_line("QUIT");
-      c.detail = "POP3S (" + conn.tls_version() + ") answers";
+      Deadline d = deadline();
+      auto conn = probe::Connection::open(local(ports.pop3s), d);
+      conn.start_tls(modern_tls(p.hostname), d);
+      std::string greeting = conn.read_line(d, 4096);
+      if (greeting.rfind("+OK", 0) != 0)
+        throw Error("unexpected POP3 greeting: " + greeting.substr(0, 120));
+      conn.write("QUIT\r\n", d);
+      c.detail = "POP3S (" + conn.tls_session().version + ") answers";
     });
   }
 
@@ -231,38 +259,28 @@ std::vector<CheckResult> run_mail_checks(const MailCheckInputs& in) {
     const Relay& r = *p.relay;
     job("mail.relay.smarthost", "check relay.host, relay.username and the relay password",
         [&](CheckResult& c) {
-          std::string host = r.host;
-          ProbeConnection conn(host, r.port, kProbeTimeout);
-          expect_greeting(conn);
-          auto ext = conn.ehlo(p.hostname);
-          if (!has_extension(ext, "STARTTLS"))
-            throw Error("the smarthost " + host + ":" + std::to_string(r.port) +
-                        " does not offer STARTTLS");
-          starttls(conn);
-          ext = conn.ehlo(p.hostname);
+          Deadline d = deadline();
+          Endpoint at{r.host, r.port, ""};
+          auto smtp = smtp_greeted(at, d);
+          ehlo(smtp, p.hostname, d);
+          if (!smtp.offers("STARTTLS"))
+            throw Error("the smarthost " + at.describe() + " does not offer STARTTLS");
+          smtp.starttls(modern_tls(r.host), p.hostname, d);
+          std::string version = smtp.connection().tls_session().version;
           if (r.username.empty()) {
-            c.detail = "smarthost reachable with " + conn.tls_version() + " (no AUTH configured)";
+            smtp.quit(d);
+            c.detail = "smarthost reachable with " + version + " (no AUTH configured)";
             return;
           }
           auto map = read_secret_file(in.layout.map("/etc/postfix/sasl_passwd"));
-          std::string prefix = relay_nexthop(r) + " " + r.username + ":";
-          std::string password;
-          if (map)
-            for (std::size_t pos = 0; pos < map->size();) {
-              std::size_t end = map->find('\n', pos);
-              if (end == std::string::npos) end = map->size();
-              std::string line = map->substr(pos, end - pos);
-              if (line.rfind(prefix, 0) == 0) password = line.substr(prefix.size());
-              pos = end + 1;
-            }
-          if (password.empty()) throw Error("no relay password installed");
-          SmtpReply auth = conn.smtp_command("AUTH PLAIN " + sasl_plain(r.username, password));
-          conn.smtp_command("QUIT");
+          std::string relay_password = map ? installed_relay_password(*map, r) : "";
+          if (relay_password.empty()) throw Error("no relay password installed");
+          probe::SmtpReply auth = smtp.auth_plain(r.username, relay_password, d);
+          smtp.quit(d);
           if (auth.code != 235)
             throw Error("the smarthost refused the relay credentials for " + r.username + ": " +
-                        auth.text() + " (mail to it will be deferred)");
-          c.detail = "smarthost " + host + ":" + std::to_string(r.port) + " accepts " + r.username +
-                     " over " + conn.tls_version();
+                        auth.summary() + " (mail to it will be deferred)");
+          c.detail = "smarthost " + at.describe() + " accepts " + r.username + " over " + version;
         });
   }
   std::vector<std::future<CheckResult>> running;

@@ -99,9 +99,21 @@ std::string relay_password_problem(const std::string& password) {
   return "";
 }
 
+std::string installed_relay_password(const std::string& sasl_passwd_text, const Relay& relay) {
+  std::string prefix = relay_nexthop(relay) + " " + relay.username + ":";
+  std::size_t pos = 0;
+  while (pos < sasl_passwd_text.size()) {
+    std::size_t end = sasl_passwd_text.find('\n', pos);
+    if (end == std::string::npos) end = sasl_passwd_text.size();
+    std::string line = sasl_passwd_text.substr(pos, end - pos);
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());  // the first, as Postfix
+    pos = end + 1;
+  }
+  return "";
+}
+
 std::string probe_address(const Profile& profile) {
-  if (profile.domains.empty()) return "";
-  return std::string(kProbeLocalPart) + "@" + profile.domains.front().name;
+  return probe::probe_account_address(profile.domains.empty() ? "" : profile.domains.front().name);
 }
 
 std::vector<Alias> required_aliases(const Profile& profile) {

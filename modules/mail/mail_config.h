@@ -11,6 +11,7 @@
 
 #include "engine/file_writer.h"
 #include "engine/layout.h"
+#include "probe/probe_account.h"
 #include "profile/profile.h"
 #include "service/supervisor.h"
 
@@ -22,11 +23,6 @@ inline constexpr const char* kDovecot = "dovecot";
 inline constexpr const char* kOpendkim = "opendkim";
 inline constexpr const char* kOpendkimEd25519 = "opendkim-ed25519";
 inline constexpr const char* kOpendmarc = "opendmarc";
-
-// The account the monitoring checks log in with (full mode), and where its password lives.
-inline constexpr const char* kProbeLocalPart = "firstboot-probe";
-inline constexpr const char* kProbeSecretPath = "/var/lib/firstboot/probe.secret";
-inline constexpr std::uint64_t kProbeQuotaBytes = 64ull * 1024 * 1024;
 
 // A path as the daemons will see it: mapped into the sandbox (the daemons run now, from there);
 // the system path for the real system and for an offline image (its daemons run after boot).
@@ -68,6 +64,9 @@ std::vector<int> service_ports(const std::string& name, const Profile& profile, 
 std::string relay_nexthop(const Relay& relay);
 // A relay password must fit on one texthash line: no control characters, no surrounding blanks.
 std::string relay_password_problem(const std::string& password);
+// The relay password installed in a sasl_passwd map's text ("nexthop user:password" lines) for
+// this relay's next hop and user; empty when there is none.
+std::string installed_relay_password(const std::string& sasl_passwd_text, const Relay& relay);
 
 // postmaster@ and abuse@ for every domain, pointing at the admin, unless the profile defines
 // them (as a user or an alias).

@@ -185,6 +185,23 @@ TEST(MailConfig, RelayNexthopAndPassword) {
   EXPECT_NE(relay_password_problem(" lead"), "");
 }
 
+TEST(MailConfig, InstalledRelayPasswordMatchesNexthopAndUser) {
+  Relay r;
+  r.host = "smtp.example.net";
+  r.port = 587;
+  r.username = "relay@example.com";
+  std::string map =
+      "# rendered by firstboot\n"
+      "[smtp.example.net]:25 relay@example.com:other-port\n"
+      "[smtp.example.net]:587 someone@example.com:other-user\n"
+      "[smtp.example.net]:587 relay@example.com:pass:with colon\n"
+      "[smtp.example.net]:587 relay@example.com:second\n";
+  EXPECT_EQ(installed_relay_password(map, r), "pass:with colon");
+  r.username = "nobody@example.com";
+  EXPECT_EQ(installed_relay_password(map, r), "");
+  EXPECT_EQ(installed_relay_password("", r), "");
+}
+
 TEST(MailConfig, RequiredAliasesOnlyWhenMissing) {
   Profile p = base_profile(MailMode::full);
   // postmaster@ is defined; abuse@ is added. admin@example.com has no mailbox: first user.

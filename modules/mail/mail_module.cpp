@@ -226,12 +226,12 @@ class MailModule : public Module {
   // The monitoring checks' account: a random password made once, kept 0600 root.
   UserRow probe_user(ModuleContext& ctx, Store& store) {
     std::string address = probe_address(ctx.profile);
-    fs::path secret = ctx.path(kProbeSecretPath);
+    fs::path secret = ctx.path(probe::kProbeSecretPath);
     bool created = ctx.files.create_once(
                        secret, [] { return random_token(24); }, FileAttrs{0600, "root", ""}) ==
                    FileChange::created;
     if (created)
-      ctx.log.info("probe account {} created (password in {})", address, kProbeSecretPath);
+      ctx.log.info("probe account {} created (password in {})", address, probe::kProbeSecretPath);
     std::optional<std::string> password = read_secret_file(secret);
     std::optional<std::string> stored = store.password_hash(address);
     std::string hash;
@@ -241,7 +241,7 @@ class MailModule : public Module {
       hash = *stored;  // made together with the secret; the checks log in with it
     else
       hash = ctx.dry_run ? "(hashed at run time)" : hash_password(*password);
-    return {address, hash, kProbeQuotaBytes};
+    return {address, hash, probe::kProbeQuotaBytes};
   }
 
   // --- DKIM -------------------------------------------------------------------------------
@@ -280,15 +280,8 @@ class MailModule : public Module {
     }
     // Consumed in an earlier run: the installed map keeps the password.
     if (auto existing = read_secret_file(map)) {
-      std::string prefix = relay_nexthop(relay) + " " + relay.username + ":";
-      std::size_t pos = 0;
-      while (pos < existing->size()) {
-        std::size_t end = existing->find('\n', pos);
-        if (end == std::string::npos) end = existing->size();
-        std::string line = existing->substr(pos, end - pos);
-        if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-        pos = end + 1;
-      }
+      std::string installed = installed_relay_password(*existing, relay);
+      if (!installed.empty()) return installed;
     }
     if (relay.username.empty()) return "";
     throw Error("relay.password_file " + relay.password_file +

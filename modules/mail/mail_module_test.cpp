@@ -115,11 +115,11 @@ TEST_F(MailFixture, FullModeFirstRunThenNoop) {
     if (a.source == "abuse@example.com" && a.destination == "alice@example.com") abuse = true;
   EXPECT_TRUE(abuse);
   struct stat st {};
-  ASSERT_EQ(::stat(sb(kProbeSecretPath).c_str(), &st), 0);
+  ASSERT_EQ(::stat(sb(probe::kProbeSecretPath).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto probe = the_store().password_hash("firstboot-probe@example.com");
   ASSERT_TRUE(probe);
-  std::ifstream secret(sb(kProbeSecretPath));
+  std::ifstream secret(sb(probe::kProbeSecretPath));
   std::string probe_pw;
   secret >> probe_pw;
   EXPECT_TRUE(verify_password(probe_pw, *probe));

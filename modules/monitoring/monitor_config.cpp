@@ -7,6 +7,7 @@
 #include "crypto/dkim_keys.h"
 #include "engine/error.h"
 #include "engine/file_writer.h"
+#include "probe/probe_account.h"
 
 namespace firstboot {
 
@@ -208,8 +209,8 @@ MonitorConfig build_monitor_config(const Profile& profile, const Layout& layout,
   c.alert_to =
       profile.monitoring.alert_to.empty() ? profile.admin_email : profile.monitoring.alert_to;
   if (profile.mode == MailMode::full && !profile.domains.empty()) {
-    c.probe_address = std::string(kProbeLocalPart) + "@" + profile.domains.front().name;
-    c.probe_secret_file = layout.map(kProbeSecretPath).string();
+    c.probe_address = probe::probe_account_address(profile.domains.front().name);
+    c.probe_secret_file = layout.map(probe::kProbeSecretPath).string();
   }
   if (profile.relay) {
     c.relay_host = profile.relay->host;

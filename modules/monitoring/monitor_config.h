@@ -69,8 +69,6 @@ struct MonitorConfig {
 inline constexpr const char* kMonitorConfigPath = "/etc/firstboot/monitoring.json";
 inline constexpr const char* kTextfileDir = "/var/lib/prometheus/node-exporter";
 inline constexpr const char* kMonitorStateDir = "/var/lib/firstboot/monitoring";
-inline constexpr const char* kProbeSecretPath = "/var/lib/firstboot/probe.secret";
-inline constexpr const char* kProbeLocalPart = "firstboot-probe";
 
 // main_cf_text: the rendered Postfix main.cf (may be empty): maillog_file and queue_directory
 // come from it when set.

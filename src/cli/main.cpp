@@ -6,6 +6,7 @@
 #include "dns_records_command.h"
 #include "engine/error.h"
 #include "engine/runner.h"
+#include "seed_command.h"
 #include "wizard_command.h"
 
 int main(int argc, char** argv) {
@@ -57,6 +58,12 @@ int main(int argc, char** argv) {
   wizard->add_option("--output", wizard_cmd.output, "only write the profile (0600) to FILE");
   add_target(wizard, wizard_cmd.target);
 
+  bool seed_quiet = false;
+  auto* seed = app.add_subcommand(
+      "seed", "where `run` without --profile would take its profile from (exit 1: nowhere)");
+  add_target(seed, target);
+  seed->add_flag("--quiet", seed_quiet, "no list of the places looked at when none is found");
+
   auto* stop = app.add_subcommand("stop", "stop the daemons of a sandbox");
   add_target(stop, target);
   auto* analyze = app.add_subcommand("analyze", "per-module and per-step timing");
@@ -89,6 +96,7 @@ int main(int argc, char** argv) {
     if (*check) return cli::check_profile(profile_file);
     if (*status) return cli::status(target, json, wait, timeout);
     if (*monitor_check) return cli::check(target, check_json);
+    if (*seed) return cli::seed(target, seed_quiet);
     if (*stop) return cli::stop(target);
     if (*analyze) return cli::analyze(target);
     if (*hash) return cli::hash_password_command();

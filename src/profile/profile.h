@@ -75,6 +75,14 @@ struct Limits {
   int messages_per_minute = 60;  // per authenticated sender
 };
 
+// firstboot backup (docs/backup.md).
+struct BackupSettings {
+  std::string dir = "/var/backups/firstboot";  // system path, mapped by the layout
+  std::string passphrase_file;                 // absolute; empty: archives are not encrypted
+  int keep = 7;                                // newest archives kept
+  int max_age_days = 30;                       // older ones removed; 0: no age limit
+};
+
 // Ports the daemons listen on in the sandbox (loopback only). On a real system the standard ports.
 struct Ports {
   int smtp = 2525;
@@ -106,6 +114,7 @@ struct Profile {
   std::string database_password_file;  // PostgreSQL password, read by the store; never logged
   MonitoringSettings monitoring;
   Limits limits;
+  BackupSettings backup;
   Ports sandbox_ports;
   std::string public_ipv4;  // may be empty: detected or reported as unknown
   std::string public_ipv6;

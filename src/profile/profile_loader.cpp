@@ -138,6 +138,12 @@ Profile build_profile(const json& doc, const std::string& file) {
   p.limits.messages_per_minute =
       get_number<int>(limits, "messages_per_minute", p.limits.messages_per_minute);
 
+  const json& backup = child(doc, "backup");
+  p.backup.dir = get_string(backup, "dir", p.backup.dir);
+  p.backup.passphrase_file = get_string(backup, "passphrase_file", "");
+  p.backup.keep = get_number<int>(backup, "keep", p.backup.keep);
+  p.backup.max_age_days = get_number<int>(backup, "max_age_days", p.backup.max_age_days);
+
   const json& ports = child(child(doc, "sandbox"), "ports");
   Ports& sp = p.sandbox_ports;
   for (auto [name, slot] :

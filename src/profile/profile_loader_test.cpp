@@ -486,5 +486,47 @@ TEST(ProfileValues, ReportedIssuesAreCapped) {
   EXPECT_EQ(loaded.issues.back().message, "400 more problem(s) not shown");
 }
 
+TEST(ProfileBackup, DefaultsAndValues) {
+  LoadedProfile plain = load_text(kMinimal);
+  ASSERT_TRUE(plain.profile) << all_issues(plain);
+  EXPECT_EQ(plain.profile->backup.dir, "/var/backups/firstboot");
+  EXPECT_TRUE(plain.profile->backup.passphrase_file.empty());
+  EXPECT_EQ(plain.profile->backup.keep, 7);
+  EXPECT_EQ(plain.profile->backup.max_age_days, 30);
+
+  ScratchDir dir;
+  write_file(dir.path() / "backup.pass", "correct horse\n");
+  std::string text = std::string(kMinimal) +
+                     "backup: { dir: /srv/backups, passphrase_file: backup.pass, keep: 3, "
+                     "max_age_days: 0 }\n";
+  write_file(dir.path() / "p.yaml", text);
+  LoadedProfile loaded = load_profile(dir.path() / "p.yaml", {});
+  ASSERT_TRUE(loaded.profile) << all_issues(loaded);
+  EXPECT_EQ(loaded.profile->backup.dir, "/srv/backups");
+  EXPECT_EQ(loaded.profile->backup.passphrase_file, (dir.path() / "backup.pass").string());
+  EXPECT_EQ(loaded.profile->backup.keep, 3);
+  EXPECT_EQ(loaded.profile->backup.max_age_days, 0);
+}
+
+TEST(ProfileBackup, BadValuesAreRefused) {
+  auto issue_for = [](const std::string& backup, const std::string& field) {
+    LoadedProfile loaded = load_text(std::string(kMinimal) + "backup: " + backup + "\n");
+    const ProfileIssue* issue = find_issue(loaded, field);
+    return issue ? issue->message : "(no issue) " + all_issues(loaded);
+  };
+  EXPECT_NE(issue_for("{ dir: backups }", "backup.dir").find("not an absolute path"),
+            std::string::npos);
+  EXPECT_NE(issue_for("{ dir: /var/vmail/backups }", "backup.dir").find("overlaps /var/vmail"),
+            std::string::npos);
+  EXPECT_NE(issue_for("{ dir: /var }", "backup.dir").find("overlaps"), std::string::npos);
+  EXPECT_NE(issue_for("{ dir: \"/tmp/a b\" }", "backup.dir").find("contains"), std::string::npos);
+  EXPECT_NE(issue_for("{ passphrase_file: /nonexistent/pass }", "backup.passphrase_file")
+                .find("file not found"),
+            std::string::npos);
+  EXPECT_FALSE(load_text(std::string(kMinimal) + "backup: { keep: 0 }\n").issues.empty());
+  EXPECT_FALSE(load_text(std::string(kMinimal) + "backup: { max_age_days: -1 }\n").issues.empty());
+  EXPECT_FALSE(load_text(std::string(kMinimal) + "backup: { kept: 3 }\n").issues.empty());
+}
+
 }  // namespace
 }  // namespace firstboot

@@ -59,6 +59,7 @@ class Checker {
     check_database();
     check_monitoring();
     check_limits();
+    check_backup();
     check_ports();
     return std::move(issues_);
   }
@@ -445,6 +446,33 @@ class Checker {
     check_size("/limits/message_size", kMinMessageSize, kMaxMessageSize, "message size");
   }
 
+  // The archive directory is a system path (mapped into a sandbox or image tree), so it must be
+  // absolute; inside a tree the backup itself saves it would back up its own archives.
+  void check_backup() {
+    check_with("/backup/dir", [](const std::string& v) {
+      std::string why = path_problem(v);
+      if (!why.empty()) return why;
+      fs::path dir = fs::path(v).lexically_normal();
+      if (!dir.is_absolute())
+        return std::string("is not an absolute path (a system path is needed)");
+      if (dir == "/") return std::string("is the root directory");
+      for (const char* saved : {"/var/vmail", "/etc/firstboot", "/etc/opendkim",
+                                "/var/lib/firstboot", "/etc/postfix", "/etc/dovecot"}) {
+        fs::path tree(saved);
+        auto rel = dir.lexically_relative(tree);
+        bool inside = !rel.empty() && *rel.begin() != "..";
+        auto up = tree.lexically_relative(dir);
+        bool above = !up.empty() && *up.begin() != "..";
+        if (inside || above)
+          return "overlaps " + std::string(saved) +
+                 ", which every backup saves; use a directory of its own (default "
+                 "/var/backups/firstboot)";
+      }
+      return std::string();
+    });
+    if (present("/backup/passphrase_file")) check_existing_file("/backup/passphrase_file");
+  }
+
   void check_ports() {
     // Every daemon needs its own port: the profile's values over the defaults.
     std::vector<std::pair<std::string, int>> ports = default_ports();
@@ -493,8 +521,8 @@ fs::path resolve_profile_path(const std::string& path, const fs::path& base_dir)
 
 std::vector<json::json_pointer> profile_path_fields(const json& doc) {
   std::vector<json::json_pointer> out;
-  for (const char* p :
-       {"/relay/password_file", "/tls/cert", "/tls/key", "/database_password_file"}) {
+  for (const char* p : {"/relay/password_file", "/tls/cert", "/tls/key", "/database_password_file",
+                        "/backup/passphrase_file"}) {
     json::json_pointer pointer(p);
     if (doc.contains(pointer)) out.push_back(pointer);
   }

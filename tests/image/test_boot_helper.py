@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""packaging/firstboot-boot: where the boot units look for a profile, when the unattended run and
-when the wizard start, what `run` passes to firstboot and prints, and the done marker. Runs the
-helper against fake boot, cloud, /sys and /proc trees under FIRSTBOOT_ROOT and a fake firstboot."""
+"""packaging/firstboot-boot: when the unattended run and when the wizard start, that the seed
+search is firstboot's own (`firstboot seed`), what `run` passes to firstboot and prints, and the
+done marker. Runs the helper against fake boot, cloud, /sys and /proc trees under FIRSTBOOT_ROOT
+and a fake firstboot that hands `seed` to the real binary of the build (FIRSTBOOT_BUILD_DIR)."""
 import os
 import shutil
 import subprocess
@@ -11,15 +12,17 @@ import unittest
 SOURCE = os.environ.get("FIRSTBOOT_SOURCE",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 HELPER = os.path.join(SOURCE, "packaging", "firstboot-boot")
+BUILD = os.environ.get("FIRSTBOOT_BUILD_DIR", os.path.join(SOURCE, "build", "dev"))
+REAL_FIRSTBOOT = os.path.join(BUILD, "src", "cli", "firstboot")
 
 FAKE_FIRSTBOOT = r"""#!/bin/sh
 # A stand-in for /usr/bin/firstboot that records how it was called.
 echo "$*" >> "$FAKE_LOG"
 case "$1 $2" in
-  "run --help") [ -n "$FAKE_REQUIRED" ] && echo "  --profile TEXT REQUIRED  the profile"; exit 0 ;;
   "status --json") printf '{\n  "ready": %s,\n  "modules": []\n}\n' "$FAKE_READY"; exit 0 ;;
 esac
 case "$1" in
+  seed) [ -n "$FAKE_SEED_RC" ] && exit "$FAKE_SEED_RC"; exec "$REAL_FIRSTBOOT" "$@" ;;
   --version) echo "firstboot 0.1.0" ;;
   status) echo "READY (fake)" ;;
   run) exit "$FAKE_RC" ;;
@@ -36,7 +39,8 @@ class BootHelper(unittest.TestCase):
         os.chmod(self.fake, 0o755)
         self.log = os.path.join(self.root, "calls.log")
         self.env = dict(os.environ, FIRSTBOOT_ROOT=self.root, FIRSTBOOT_BIN=self.fake,
-                        FAKE_LOG=self.log, FAKE_RC="0", FAKE_READY="true", FAKE_REQUIRED="")
+                        FAKE_LOG=self.log, FAKE_RC="0", FAKE_READY="true", FAKE_SEED_RC="",
+                        REAL_FIRSTBOOT=REAL_FIRSTBOOT)
         os.makedirs(f"{self.root}/proc")
         self.write("proc/cmdline", "root=PARTUUID=x ro console=ttyS0\n")
 
@@ -59,25 +63,32 @@ class BootHelper(unittest.TestCase):
         self.write("sys/class/vtconsole/vtcon0/name", "(S) dummy device\n")
         self.write("sys/class/vtconsole/vtcon1/name", f"(M) {kind}\n")
 
-    def test_seed_order(self):
-        self.assertEqual(self.helper("seed").returncode, 1)
-        cloud = self.write("etc/cloud/cloud.cfg.d/90-x.cfg", "#cloud-config\nfirstboot:\n  mode: relay\n")
+    @unittest.skipUnless(os.access(REAL_FIRSTBOOT, os.X_OK), "no firstboot binary in the build")
+    def test_seed_search_is_firstboots(self):
+        # The helper has no search of its own: it asks `firstboot seed --root`, whose order is
+        # firstboot's (tests in src/seed and tests/e2e/test_seed_discovery.py).
+        r = self.helper("seed")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(f"seed --quiet --root {self.root}", self.calls())
         self.write("etc/cloud/cloud.cfg.d/10-other.cfg", "#cloud-config\nhostname: x\n")
-        self.assertEqual(self.helper("seed").stdout.strip(), cloud)
-        self.write("var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nhostname: a\n")
-        self.assertEqual(self.helper("seed").stdout.strip(), cloud)  # no firstboot: key
-        nocloud = self.write("var/lib/cloud/seed/nocloud/user-data",
-                             "#cloud-config\nfirstboot:\n  hostname: a\n")
-        self.assertEqual(self.helper("seed").stdout.strip(), nocloud)
-        cidata = self.write("dev/disk/by-label/CIDATA", "")
-        self.assertEqual(self.helper("seed").stdout.strip(), cidata)
-        boot = self.write("boot/firstboot/profile.yaml", "hostname: b\n")
-        self.assertEqual(self.helper("seed").stdout.strip(), boot)
-        efi = self.write("boot/efi/firstboot/profile.yaml", "hostname: c\n")
-        self.assertEqual(self.helper("seed").stdout.strip(), efi)
-        firmware = self.write("boot/firmware/firstboot/profile.yaml", "hostname: d\n")
-        self.assertEqual(self.helper("seed").stdout.strip(), firmware)
+        self.assertEqual(self.helper("seed").returncode, 1)  # no firstboot: key
+        self.write("etc/cloud/cloud.cfg.d/90-x.cfg", "#cloud-config\nfirstboot:\n  mode: relay\n")
+        self.assertEqual(self.helper("seed").stdout.strip(),
+                         "/etc/cloud/cloud.cfg.d/90-x.cfg (firstboot:)")
+        self.write("boot/firstboot/profile.yaml", "hostname: b\n")
+        self.assertEqual(self.helper("seed").stdout.strip(), "/boot/firstboot/profile.yaml")
+        self.write("boot/efi/firstboot/profile.yaml", "hostname: c\n")
+        self.assertEqual(self.helper("seed").stdout.strip(), "/boot/efi/firstboot/profile.yaml")
+        self.write("boot/firmware/firstboot/profile.yaml", "hostname: d\n")
+        self.assertEqual(self.helper("seed").stdout.strip(), "/boot/firmware/firstboot/profile.yaml")
 
+    def test_failed_search_runs_unattended(self):
+        # `firstboot seed` failing (exit 3) never starts the wizard: the unattended run reports it.
+        self.screen()
+        self.assertEqual(self.helper("want-unattended", FAKE_SEED_RC="3").returncode, 0)
+        self.assertNotEqual(self.helper("want-wizard", FAKE_SEED_RC="3").returncode, 0)
+
+    @unittest.skipUnless(os.access(REAL_FIRSTBOOT, os.X_OK), "no firstboot binary in the build")
     def test_unattended_or_wizard(self):
         # No profile, no screen: the unattended unit runs (and firstboot says what is missing).
         self.assertEqual(self.helper("want-unattended").returncode, 0)
@@ -106,21 +117,14 @@ class BootHelper(unittest.TestCase):
             return f.read().splitlines()
 
     def test_run_ready(self):
-        seed = self.write("boot/efi/firstboot/profile.yaml", "hostname: c\n")
         r = self.helper("run")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("run", self.calls())  # seed discovery left to firstboot
-        self.assertIn(f"firstboot: provisioning from {seed}", r.stdout)
+        # Seed discovery left to `firstboot run` (no --profile).
+        self.assertIn(f"run --root {self.root}", self.calls())
         self.assertIn('FIRSTBOOT-STATUS-JSON: {   "ready": true,   "modules": [] }', r.stdout)
         # READY comes from mark-done, once the success is on disk.
         self.assertNotIn("FIRSTBOOT-READY", r.stdout)
         self.assertNotIn("NOT-READY", r.stdout)
-
-    def test_run_passes_profile_to_a_binary_that_requires_it(self):
-        seed = self.write("boot/firstboot/profile.yaml", "hostname: c\n")
-        r = self.helper("run", FAKE_REQUIRED="1")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(f"run --profile {seed}", self.calls())
 
     def test_run_failed(self):
         self.write("boot/efi/firstboot/profile.yaml", "hostname: c\n")
