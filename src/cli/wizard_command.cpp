@@ -1,8 +1,5 @@
 #include "wizard_command.h"
 
-#include <fcntl.h>
-#include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,6 +16,7 @@
 #include "engine/runner.h"
 #include "profile/profile_loader.h"
 #include "registry.h"
+#include "seed/boot_notice.h"
 #include "seed/kept_profile.h"
 #include "seed/seed_discovery.h"
 #include "wizard/answer_checks.h"
@@ -71,22 +69,6 @@ void ensure_private_dir(const fs::path& dir) {
   if (fs::exists(dir, ec)) return;
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-}
-
-// Says the same thing on stderr, on the console and in the journal (real system only): an
-// unattended boot has nobody watching stderr.
-void announce(const Layout& layout, const std::string& message) {
-  std::cerr << message;
-  if (layout.target() != Target::system) return;
-  sd_journal_send("MESSAGE=%s", message.c_str(), "PRIORITY=%i", LOG_ERR,
-                  "SYSLOG_IDENTIFIER=firstboot", nullptr);
-  if (isatty(STDERR_FILENO) == 1) return;
-  // Non-blocking: a console nobody reads must never hold up the boot.
-  int fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t ignored = ::write(fd, message.data(), message.size());
-  (void)ignored;
-  ::close(fd);
 }
 
 // The status table colours its words for a terminal; the dialog shows plain text.
